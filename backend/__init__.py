@@ -1,0 +1,1 @@
+"""The ledger, booking engine, conversation engine, API and CLI of uketsuke."""

@@ -1,0 +1,40 @@
+"""The booking engine: availability and the booking lifecycle.
+
+Use it as `from backend import booking` then `booking.request(session, ...)`.
+"""
+
+from backend.booking.availability import MAX_DAYS, booking_window, free_starts
+from backend.booking.lifecycle import (
+    ALLOWED,
+    Payments,
+    accept,
+    cancel,
+    complete,
+    confirm,
+    decline,
+    expire_holds,
+    lock_schedule,
+    mark_no_show,
+    propose,
+    request,
+    reschedule,
+)
+
+__all__ = [
+    "ALLOWED",
+    "MAX_DAYS",
+    "Payments",
+    "accept",
+    "booking_window",
+    "cancel",
+    "complete",
+    "confirm",
+    "decline",
+    "expire_holds",
+    "free_starts",
+    "lock_schedule",
+    "mark_no_show",
+    "propose",
+    "request",
+    "reschedule",
+]

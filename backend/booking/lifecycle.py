@@ -1,0 +1,444 @@
+"""Booking lifecycle: request, confirm, decline, propose, cancel, reschedule, no-show, complete.
+
+Every operation that takes time on the schedule first replaces the clinic's schedule token.
+That UPDATE row-locks the clinic until the transaction ends (on SQLite the whole database
+is already locked by BEGIN IMMEDIATE), so capacity is checked and the booking written with
+no other writer in between: fifty concurrent requests for one free place give one booking.
+The caller owns the transaction; these functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.booking import availability, schedule
+from backend.errors import DeadlinePassed, IllegalTransition, Invalid, NotFound, SlotUnavailable
+from backend.models import (
+    Awaiting,
+    Booking,
+    BookingChange,
+    BookingStatus,
+    Clinic,
+    Course,
+    Party,
+    Patient,
+    PaymentKind,
+    Source,
+    Visit,
+)
+
+S = BookingStatus
+ALLOWED: dict[str, frozenset[BookingStatus]] = {
+    "confirm": frozenset({S.REQUESTED}),
+    "decline": frozenset({S.REQUESTED}),
+    "propose": frozenset({S.REQUESTED, S.CONFIRMED}),
+    "accept": frozenset({S.REQUESTED}),
+    "cancel": frozenset({S.REQUESTED, S.CONFIRMED}),
+    "reschedule": frozenset({S.REQUESTED, S.CONFIRMED}),
+    "no_show": frozenset({S.CONFIRMED}),
+    "complete": frozenset({S.CONFIRMED}),
+    "expire": frozenset({S.REQUESTED}),
+}
+
+
+@dataclass(frozen=True)
+class Payments:
+    """What a visit was paid, in yen; None fields default from the course."""
+
+    copay_yen: int | None = None
+    claim_yen: int | None = None
+    self_pay_yen: int | None = None
+    ticket_yen: int = 0
+
+
+def lock_schedule(session: Session, clinic_id: int) -> Clinic:
+    """Take the clinic's schedule lock for this transaction and return the fresh clinic."""
+    result = session.execute(
+        update(Clinic)
+        .where(Clinic.id == clinic_id)
+        .values(schedule_token=uuid4().hex)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) == 0:
+        raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
+    clinic = session.get(Clinic, clinic_id, populate_existing=True)
+    assert clinic is not None
+    return clinic
+
+
+def request(
+    session: Session,
+    *,
+    clinic_id: int,
+    patient_id: int,
+    course_id: int,
+    starts_at: datetime,
+    now: datetime,
+    source: Source,
+    actor: str,
+    staff_id: int | None = None,
+    note: str | None = None,
+) -> Booking:
+    """Ask for a booking. Confirmed at once when staff book or the clinic auto-approves;
+    otherwise a request that holds its slot until it is answered or its hold runs out.
+    Giving `staff_id` means the patient nominated (指名) that staff member."""
+    clinic = lock_schedule(session, clinic_id)
+    patient = _patient(session, clinic, patient_id)
+    course = availability.get_course(session, clinic, course_id)
+    if staff_id is not None:
+        availability.get_staff(session, clinic, staff_id)
+    by_staff = source == Source.STAFF
+    chosen_staff, bed_id = _place(
+        session, clinic, course, starts_at, staff_id, now=now, enforce_window=not by_staff
+    )
+    confirmed = by_staff or clinic.auto_approve
+    booking = Booking(
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        course_id=course.id,
+        staff_id=chosen_staff,
+        nominated=staff_id is not None,
+        bed_id=bed_id,
+        source=source,
+        status=S.CONFIRMED if confirmed else S.REQUESTED,
+        awaiting=None if confirmed else Awaiting.STAFF,
+        hold_until=None if confirmed else _hold_until(clinic, starts_at, now),
+        note=note,
+        created_at=now,
+        updated_at=now,
+        **_times(course, starts_at),
+    )
+    session.add(booking)
+    _record(booking, None, actor=actor, now=now)
+    session.flush()
+    return booking
+
+
+def confirm(session: Session, *, booking_id: int, actor: str, now: datetime) -> Booking:
+    """Staff approve a request; its slot is checked again in case its hold ran out."""
+    clinic, booking = _locked(session, booking_id, "confirm")
+    if booking.awaiting == Awaiting.PATIENT:
+        raise IllegalTransition("the patient has not answered the proposed time yet")
+    return _confirm(session, clinic, booking, actor=actor, now=now)
+
+
+def accept(session: Session, *, booking_id: int, actor: str, now: datetime) -> Booking:
+    """The patient accepts the time staff proposed."""
+    clinic, booking = _locked(session, booking_id, "accept")
+    if booking.awaiting != Awaiting.PATIENT:
+        raise IllegalTransition("no time was proposed to the patient")
+    return _confirm(session, clinic, booking, actor=actor, now=now)
+
+
+def _confirm(
+    session: Session, clinic: Clinic, booking: Booking, *, actor: str, now: datetime
+) -> Booking:
+    _recheck(session, clinic, booking, now=now)
+    booking.awaiting = None
+    booking.hold_until = None
+    return _transition(booking, S.CONFIRMED, actor=actor, now=now)
+
+
+def decline(
+    session: Session, *, booking_id: int, actor: str, now: datetime, reason: str | None = None
+) -> Booking:
+    """Staff turn a request down; the slot is free again at once."""
+    _clinic, booking = _locked(session, booking_id, "decline")
+    booking.awaiting = None
+    booking.hold_until = None
+    return _transition(booking, S.DECLINED, actor=actor, now=now, reason=reason)
+
+
+def propose(
+    session: Session, *, booking_id: int, starts_at: datetime, actor: str, now: datetime
+) -> Booking:
+    """Staff offer another time; the booking holds that time until the patient answers."""
+    clinic, booking = _locked(session, booking_id, "propose")
+    _move(session, clinic, booking, starts_at, now=now, enforce_window=False)
+    booking.awaiting = Awaiting.PATIENT
+    booking.hold_until = _hold_until(clinic, starts_at, now)
+    return _transition(booking, S.REQUESTED, actor=actor, now=now, reason="proposed")
+
+
+def cancel(
+    session: Session,
+    *,
+    booking_id: int,
+    by: Party,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> Booking:
+    """Cancel; a patient must do it before the clinic's cancellation deadline, staff any time."""
+    clinic, booking = _locked(session, booking_id, "cancel")
+    if by == Party.PATIENT:
+        _check_deadline(clinic, booking, now)
+    booking.cancelled_by = by
+    booking.cancelled_at = now
+    booking.awaiting = None
+    booking.hold_until = None
+    return _transition(booking, S.CANCELLED, actor=actor, now=now, reason=reason)
+
+
+def reschedule(
+    session: Session,
+    *,
+    booking_id: int,
+    starts_at: datetime,
+    by: Party,
+    actor: str,
+    now: datetime,
+) -> Booking:
+    """Move a booking, keeping its course and nominated staff member. A patient's move is a
+    new request unless the clinic auto-approves; staff moves stay confirmed."""
+    clinic, booking = _locked(session, booking_id, "reschedule")
+    if by == Party.PATIENT:
+        _check_deadline(clinic, booking, now)
+    _move(session, clinic, booking, starts_at, now=now, enforce_window=by == Party.PATIENT)
+    if by == Party.PATIENT and not clinic.auto_approve:
+        booking.awaiting = Awaiting.STAFF
+        booking.hold_until = _hold_until(clinic, starts_at, now)
+        return _transition(booking, S.REQUESTED, actor=actor, now=now, reason="rescheduled")
+    booking.awaiting = None
+    booking.hold_until = None
+    return _transition(booking, S.CONFIRMED, actor=actor, now=now, reason="rescheduled")
+
+
+def mark_no_show(session: Session, *, booking_id: int, actor: str, now: datetime) -> Booking:
+    """The patient did not come."""
+    _clinic, booking = _locked(session, booking_id, "no_show")
+    if now < booking.starts_at:
+        raise IllegalTransition("a booking cannot be a no-show before it starts")
+    return _transition(booking, S.NO_SHOW, actor=actor, now=now)
+
+
+def complete(
+    session: Session,
+    *,
+    booking_id: int,
+    actor: str,
+    now: datetime,
+    payments: Payments | None = None,
+) -> Visit:
+    """The patient was treated: the booking is completed and its visit (施術録 entry) created."""
+    clinic, booking = _locked(session, booking_id, "complete")
+    if now < booking.starts_at:
+        raise IllegalTransition("a booking cannot be completed before it starts")
+    _transition(booking, S.COMPLETED, actor=actor, now=now)
+    visit = Visit(
+        clinic_id=booking.clinic_id,
+        patient_id=booking.patient_id,
+        booking_id=booking.id,
+        staff_id=booking.staff_id,
+        course_id=booking.course_id,
+        visited_at=booking.starts_at,
+        staff_minutes=booking.course.staff_minutes,
+        machine_minutes=booking.course.machine_minutes,
+        created_at=now,
+        updated_at=now,
+        **_payments(booking.course, payments or Payments()),
+    )
+    session.add(visit)
+    _note_first_visit(clinic, booking)
+    session.flush()
+    return visit
+
+
+def expire_holds(session: Session, *, now: datetime) -> int:
+    """Expire every request whose hold has run out; return how many."""
+    expired = session.scalars(
+        select(Booking).where(Booking.status == S.REQUESTED, Booking.hold_until <= now)
+    ).all()
+    for booking in expired:
+        booking.awaiting = None
+        _transition(booking, S.EXPIRED, actor="system", now=now)
+    return len(expired)
+
+
+def _locked(session: Session, booking_id: int, operation: str) -> tuple[Clinic, Booking]:
+    """Lock the booking's clinic first, then read the booking, so a concurrent change is seen
+    (two staff answering one request: the second finds it already handled)."""
+    clinic_id = session.scalar(select(Booking.clinic_id).where(Booking.id == booking_id))
+    if clinic_id is None:
+        raise NotFound(f"booking {booking_id} not found", field="booking_id")
+    clinic = lock_schedule(session, clinic_id)
+    booking = session.get(Booking, booking_id, populate_existing=True)
+    assert booking is not None
+    if booking.status not in ALLOWED[operation]:
+        raise IllegalTransition(
+            f"cannot {operation.replace('_', ' ')} a booking that is {booking.status.value}",
+            status=booking.status.value,
+            handled_by=booking.changes[-1].actor if booking.changes else None,
+        )
+    return clinic, booking
+
+
+def _patient(session: Session, clinic: Clinic, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.clinic_id != clinic.id:
+        raise NotFound(f"patient {patient_id} not found", field="patient_id")
+    if patient.merged_into_id is not None:
+        raise Invalid(
+            f"patient {patient_id} was merged into {patient.merged_into_id}", field="patient_id"
+        )
+    return patient
+
+
+def _times(course: Course, starts_at: datetime) -> dict[str, datetime]:
+    return {
+        "starts_at": starts_at,
+        "staff_ends_at": starts_at + timedelta(minutes=course.staff_minutes),
+        "ends_at": starts_at + timedelta(minutes=course.minutes),
+    }
+
+
+def _hold_until(clinic: Clinic, starts_at: datetime, now: datetime) -> datetime:
+    return min(now + timedelta(minutes=clinic.request_hold_minutes), starts_at)
+
+
+def _place(
+    session: Session,
+    clinic: Clinic,
+    course: Course,
+    starts_at: datetime,
+    staff_id: int | None,
+    *,
+    now: datetime,
+    enforce_window: bool,
+    exclude_booking_id: int | None = None,
+) -> tuple[int | None, int]:
+    """Find a staff member and bed for the start, under the schedule lock, or refuse."""
+    if starts_at.tzinfo is None:
+        raise Invalid("starts_at needs a timezone", field="starts_at")
+    if starts_at.second or starts_at.microsecond:
+        raise Invalid("starts_at must be on the minute", field="starts_at")
+    if enforce_window:
+        earliest, latest = availability.booking_window(clinic, now)
+        if not earliest <= starts_at <= latest:
+            raise SlotUnavailable("outside the clinic's booking window", reason="window")
+    day = starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    plan = schedule.load(
+        session,
+        clinic=clinic,
+        first_day=day,
+        last_day=day,
+        exclude_booking_id=exclude_booking_id,
+    )
+    placed = availability.assign(
+        plan.frame(now), course=course, start=plan.minute(starts_at), staff_id=staff_id
+    )
+    if placed is None:
+        raise SlotUnavailable("that time is not available", reason="full_or_closed")
+    return placed
+
+
+def _recheck(session: Session, clinic: Clinic, booking: Booking, *, now: datetime) -> None:
+    staff_id = booking.staff_id if booking.nominated else None
+    staff, bed = _place(
+        session,
+        clinic,
+        booking.course,
+        booking.starts_at,
+        staff_id,
+        now=now,
+        enforce_window=False,
+        exclude_booking_id=booking.id,
+    )
+    booking.staff_id, booking.bed_id = staff, bed
+
+
+def _move(
+    session: Session,
+    clinic: Clinic,
+    booking: Booking,
+    starts_at: datetime,
+    *,
+    now: datetime,
+    enforce_window: bool,
+) -> None:
+    staff_id = booking.staff_id if booking.nominated else None
+    staff, bed = _place(
+        session,
+        clinic,
+        booking.course,
+        starts_at,
+        staff_id,
+        now=now,
+        enforce_window=enforce_window,
+        exclude_booking_id=booking.id,
+    )
+    booking.staff_id, booking.bed_id = staff, bed
+    for name, value in _times(booking.course, starts_at).items():
+        setattr(booking, name, value)
+
+
+def _check_deadline(clinic: Clinic, booking: Booking, now: datetime) -> None:
+    deadline = booking.starts_at - timedelta(minutes=clinic.cancel_deadline_minutes)
+    if now > deadline:
+        raise DeadlinePassed(
+            "the cancellation deadline has passed; please call the clinic",
+            deadline=deadline.isoformat(),
+            phone=clinic.phone,
+        )
+
+
+def _transition(
+    booking: Booking,
+    to_status: BookingStatus,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> Booking:
+    from_status = booking.status
+    booking.status = to_status
+    booking.updated_at = now
+    _record(booking, from_status, actor=actor, now=now, reason=reason)
+    return booking
+
+
+def _record(
+    booking: Booking,
+    from_status: BookingStatus | None,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    booking.changes.append(
+        BookingChange(
+            from_status=from_status,
+            to_status=booking.status,
+            actor=actor,
+            starts_at=booking.starts_at,
+            reason=reason,
+            at=now,
+        )
+    )
+
+
+def _payments(course: Course, paid: Payments) -> dict[str, int]:
+    insurance = course.payment_kind == PaymentKind.INSURANCE
+
+    def default(value: int | None, fallback: int) -> int:
+        return fallback if value is None else value
+
+    return {
+        "copay_yen": default(paid.copay_yen, course.price_yen if insurance else 0),
+        "claim_yen": default(paid.claim_yen, course.insurance_claim_yen if insurance else 0),
+        "self_pay_yen": default(paid.self_pay_yen, 0 if insurance else course.price_yen),
+        "ticket_yen": paid.ticket_yen,
+    }
+
+
+def _note_first_visit(clinic: Clinic, booking: Booking) -> None:
+    patient = booking.patient
+    day = booking.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    if patient.first_visit_on is None or day < patient.first_visit_on:
+        patient.first_visit_on = day

@@ -1,0 +1,1 @@
+"""The channel-neutral conversation engine: pure transition tables, no I/O, no clock."""

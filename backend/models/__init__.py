@@ -1,0 +1,73 @@
+"""The ledger's tables. Import this package to register every model on `Base.metadata`."""
+
+from backend.models.booking import OCCUPYING, Booking, BookingChange
+from backend.models.channel import CallLog, ConversationState, InboundEvent, OutboxMessage
+from backend.models.clinic import (
+    Bed,
+    Clinic,
+    ClosedDay,
+    Course,
+    OpeningHours,
+    Staff,
+    StaffDayOff,
+    StaffShift,
+)
+from backend.models.patient import AuditLog, Media, MediaSpend, Patient, PatientTag
+from backend.models.types import (
+    AuditAction,
+    Awaiting,
+    BookingStatus,
+    CallOutcome,
+    Channel,
+    Gender,
+    Likelihood,
+    MessageKind,
+    OutboxStatus,
+    Outcome,
+    Party,
+    PaymentKind,
+    Source,
+    StaffRole,
+)
+from backend.models.visit import PAYMENT_FIELDS, RECORD_FIELDS, Visit, VisitAmendment
+
+__all__ = [
+    "OCCUPYING",
+    "PAYMENT_FIELDS",
+    "RECORD_FIELDS",
+    "AuditAction",
+    "AuditLog",
+    "Awaiting",
+    "Bed",
+    "Booking",
+    "BookingChange",
+    "BookingStatus",
+    "CallLog",
+    "CallOutcome",
+    "Channel",
+    "Clinic",
+    "ClosedDay",
+    "ConversationState",
+    "Course",
+    "Gender",
+    "InboundEvent",
+    "Likelihood",
+    "Media",
+    "MediaSpend",
+    "MessageKind",
+    "OpeningHours",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Outcome",
+    "Party",
+    "Patient",
+    "PatientTag",
+    "PaymentKind",
+    "Source",
+    "Staff",
+    "StaffDayOff",
+    "StaffRole",
+    "StaffShift",
+    "Visit",
+    "VisitAmendment",
+]

@@ -1,0 +1,1 @@
+"""LINE Messaging API channel: verifies webhooks, translates events, renders replies."""

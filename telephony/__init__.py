@@ -1,0 +1,1 @@
+"""Twilio Voice channel: the phone attendant's webhooks and TwiML."""
