@@ -111,6 +111,12 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """Yield a read-only session that never waits on writers (on SQLite: deferred BEGIN)."""
+        with self.read_sessions() as session:
+            yield session
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

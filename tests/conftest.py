@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import backend.models  # noqa: F401 - registers every table
 from backend import migrate
+from backend.app import create_app
 from backend.booking import schedule
 from backend.db import Base, Database, is_sqlite
+from backend.settings import Settings
+from tests.factories import NOW
 
 TEST_DATABASE_URL = os.environ.get("UKETSUKE_TEST_DATABASE_URL", "")
+API_TOKEN = "test-token-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +74,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "committed" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.committed)
+
+
+class SessionStore:
+    """Hands the test's session to the app: each API transaction is a savepoint inside the
+    test's transaction, so the app's commits and rollbacks behave and the test still rolls
+    everything back."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        self.session.commit()  # seal what the test set up, so an API rollback keeps it
+        try:
+            yield self.session
+        except BaseException:
+            self.session.rollback()
+            raise
+        self.session.commit()
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        yield self.session
+
+
+def test_settings(**overrides: object) -> Settings:
+    """Settings that ignore the developer's environment file."""
+    return Settings(_env_file=None, api_token=SecretStr(API_TOKEN), **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> list:
+    """The app's clock: tests move time by replacing clock[0]."""
+    return [NOW]
+
+
+@pytest.fixture
+def client(session: Session, clock: list) -> Iterator[TestClient]:
+    """An API client on the test's session, with the token and a fixed clock."""
+    app = create_app(test_settings(), store=SessionStore(session), clock=lambda: clock[0])
+    with TestClient(app, headers={"Authorization": f"Bearer {API_TOKEN}"}) as client:
+        yield client

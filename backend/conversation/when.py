@@ -9,28 +9,32 @@ Rules for ambiguous phrases:
 
 * A bare hour from 1 to 7 without 午前/朝 is in the afternoon (3時 is 15:00):
   clinics are not open at 3 a.m. 8時 and later are read as written.
-* 午前12時 and 午後12時 both mean noon; 午後13時, 25時, 10時60分 are impossible.
+* 午前12時 and 午後12時 both mean noon (the latter is how people say it, and a
+  clinic is not open at midnight); 午後13時, 25時, 10時60分 are impossible.
   昼/夕方/夜 + hour accept both styles people use (夜7時 and 夜19時).
 * A time or window without a date means today if it is still ahead of ``now``,
   else tomorrow. "Ahead" means: an exact time later than now; a closed window
   that ends after now; an open-ended window (午後, 15時以降) before it starts or
   before :data:`OPEN_WINDOW_CLOSE`.
-* A bare weekday (火曜, (火)) is the next such day after today. When it names
-  today's weekday it means today only if a given time or window is still ahead;
-  with no time, or a time already past, it means the same day next week.
+* A bare weekday (火曜, (火)) is the next such day counting from today. When it
+  names today's weekday it means today only if a given time or window is still
+  ahead; with no time, or a time already past, it means the same day next week.
   With 今週/来週/再来週 the weekday is taken from that week even if it is past.
 * 今週 is today..Sunday, 来週 next Monday..Sunday, 週末/今週末 Saturday..Sunday of
   this week (today only on a Sunday), 来週末 next week's Saturday..Sunday.
 * A month/day (12/3, 1/5) already past this year means next year; a day of the
   month (3日) already past this month means next month. A day the chosen month
   does not have (31日 in November) is impossible. 今月/来月/今年/来年 pin the
-  month or year, and such a date is returned even if past.
+  month or year, and such a date is returned even if past. 2/29 in a year
+  without one is impossible.
 * Explicit dates and times are returned as written even when already past
   (今日の9時 at 10:00): callers decide what to do with the past.
 * When a phrase names several dates (or several times) the most specific kind
   wins (calendar date over weekday or relative day over week range; a clock
   time over a window word) and, among equals, the last one wins, because
   patients correct themselves ("今日は無理なので明日").
+* Two dates joined by から/〜 make one range (12/3〜12/5, 月曜から水曜); a bare
+  weekday at the end moves a week on if needed (水曜から金曜 on a Thursday).
 * A date range with an exact time (来週末の10時) stays ``kind="exact"``: the time
   applies to each day of the range.
 * Durations (30分, 1時間, 3日間, 3ヶ月), counts (2回目, 5人, 週3日), prices,
@@ -47,7 +51,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Final, Literal, TypeVar
+from typing import Final, Generic, Literal, TypeVar
 
 Kind = Literal["exact", "window", "day", "days"]
 
@@ -102,14 +106,16 @@ def parse_when(text: str, *, now: datetime) -> When | None:
     """Read the date/time expression in ``text`` relative to ``now``.
 
     Return None when there is none, or when it names an impossible date or time.
-    See the module docstring for how ambiguous phrases are read.
+    See the module docstring for how ambiguous phrases are read. Raises
+    ValueError when ``now`` is naive.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     normalized = _normalize(text)
     try:
         days, rest = _find_days(normalized, now.date())
-        clock, _ = _scan(rest, _CLOCK_RULES)
+        clock_hits, _ = _scan(rest, _CLOCK_RULES)
+        clock = _best(clock_hits)
     except _ImpossibleError:
         return None
     if days is None and clock is None:
@@ -130,8 +136,8 @@ class _Days:
 
     first: date
     last: date
-    # A bare weekday naming today's weekday: today or a week later, by the time.
-    floating: bool = False
+    # A weekday without 今週/来週: it may shift by a week (see _resolve, _join_ranges).
+    bare_weekday: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,17 @@ class _Clock:
 
 _T = TypeVar("_T")
 _Rule = tuple[re.Pattern[str], int, Callable[[re.Match[str]], _T]]
+
+
+@dataclass(frozen=True)
+class _Hit(Generic[_T]):
+    """One date or time expression found in the text, with its rank and span."""
+
+    rank: int
+    start: int
+    end: int
+    value: _T
+
 
 # Ranks: lower is more specific and wins over any later, vaguer expression.
 _EXACT_DATE, _NAMED_DAY, _DAY_RANGE = 0, 1, 2
@@ -160,7 +177,7 @@ def _resolve(days: _Days | None, clock: _Clock | None, now: datetime) -> When:
     if days is None:
         day = now.date() if ahead else now.date() + timedelta(days=1)
         days = _Days(day, day)
-    elif days.floating and not ahead:
+    elif days.bare_weekday and days.first == now.date() and not ahead:
         days = _Days(days.first + _ONE_WEEK, days.last + _ONE_WEEK)
     return _build(days, clock)
 
@@ -208,6 +225,7 @@ _KANJI_DIGITS: Final = "〇一二三四五六七八九"
 _KANJI_UNITS: Final = {"十": 10, "百": 100, "千": 1000}
 # Only numerals right before a date/time unit, so 一番 or 一緒 stay words.
 _KANJI_NUMBER = re.compile(r"[〇一二三四五六七八九十百千]+(?=[年月日時分])")
+# Spaces inside one date or time (「12月 3日」「10時 30分」), never between two.
 _SPACE_IN_NUMBER = re.compile(r"(?<=\d)\s+(?=[年月日時分半:/])|(?<=[年月時:/])\s+(?=\d)")
 
 # Numbers that look like dates or times but are not (durations, frequencies,
@@ -251,21 +269,23 @@ def _blank(match: re.Match[str]) -> str:
     return _BLANK * len(match.group())
 
 
-def _scan(text: str, rules: Iterable[_Rule[_T]]) -> tuple[_T | None, str]:
-    """Convert every match of every rule; return the winner and the blanked text.
+def _scan(text: str, rules: Iterable[_Rule[_T]]) -> tuple[list[_Hit[_T]], str]:
+    """Convert every match of every rule, in text order, and blank them out of the text.
 
     Raises _ImpossibleError when any match is impossible.
     """
-    best_key: tuple[int, int] | None = None
-    best: _T | None = None
+    hits: list[_Hit[_T]] = []
     for pattern, rank, convert in rules:
-        for match in pattern.finditer(text):
-            value = convert(match)
-            key = (rank, -match.start())
-            if best_key is None or key < best_key:
-                best_key, best = key, value
+        hits += [_Hit(rank, m.start(), m.end(), convert(m)) for m in pattern.finditer(text)]
         text = pattern.sub(_blank, text)
-    return best, text
+    return sorted(hits, key=lambda hit: hit.start), text
+
+
+def _best(hits: list[_Hit[_T]]) -> _T | None:
+    """The most specific hit; among equals the last, as patients correct themselves."""
+    if not hits:
+        return None
+    return min(hits, key=lambda hit: (hit.rank, -hit.start)).value
 
 
 # --- dates ----------------------------------------------------------------------------
@@ -291,7 +311,7 @@ _WEEK_PREFIX = r"(?:(?P<pre>今|再来|来)週[\sの、,]*)"
 _YEAR_PREFIX = r"(?:(?P<year>今年|来年)[\sの]*)?"
 _MONTH_PREFIX = r"(?:(?P<rel>今月|再来月|来月)[\sの]*)?"
 
-_ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d\d)([/.-])(?P<m>\d{1,2})\2(?P<d>\d{1,2})(?![\d/.-])")
+_ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d\d)([/.-])(?P<m>\d{1,2})\2(?P<d>\d{1,2})(?![\d/-])")
 _KANJI_DATE = re.compile(r"(?<!\d)(?P<y>20\d\d)年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 _SLASH_MONTH_DAY = re.compile(_YEAR_PREFIX + r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
 _KANJI_MONTH_DAY = re.compile(_YEAR_PREFIX + r"(?<![\d/])(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
@@ -305,6 +325,8 @@ _WEEKDAY_IN_PARENS = re.compile(_WEEK_PREFIX + r"?\((?P<wd>[月火水木金土�
 # word such as 来週の日程.
 _WEEKDAY_AFTER_WEEK = re.compile(_WEEK_PREFIX + r"(?P<wd>[月火水木金土日])(?![\u3400-\u9fff])")
 _WEEK = re.compile(r"(?P<pre>今|再来|来)週(?!末)")
+# No より here: 「明日より明後日」 compares, it does not span.
+_RANGE_JOINER = re.compile(r"[\sの]*(?:から|[~〜\-−–—ー])[\sの]*")
 _MONTH = re.compile(_YEAR_PREFIX + r"(?<![\d/])(?P<m>\d{1,2})月(?!曜)|(?P<rel>今月|再来月|来月)")
 
 
@@ -332,9 +354,8 @@ def _monday(today: date, weeks_ahead: int) -> date:
     return today - timedelta(days=today.weekday()) + weeks_ahead * _ONE_WEEK
 
 
-def _from_full_date(today: date, match: re.Match[str]) -> _Days:
+def _from_full_date(_today: date, match: re.Match[str]) -> _Days:
     """2026/12/3, 2026-12-03, 2026年12月3日: taken as written."""
-    del today  # a full date does not depend on today
     return _single(_checked_date(int(match["y"]), int(match["m"]), int(match["d"])))
 
 
@@ -343,13 +364,8 @@ def _from_month_day(today: date, match: re.Match[str]) -> _Days:
     month, day = int(match["m"]), int(match["d"])
     if match["year"]:
         return _single(_checked_date(today.year + _YEAR_OFFSETS[match["year"]], month, day))
-    _checked_date(2000, month, day)  # a leap year: rejects only what never exists
-    for year in (today.year, today.year + 1):
-        if calendar.isleap(year) or (month, day) != (2, 29):
-            candidate = date(year, month, day)
-            if candidate >= today:
-                return _single(candidate)
-    raise _ImpossibleError(f"{month}/{day}")
+    year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    return _single(_checked_date(year, month, day))
 
 
 def _from_day_of_month(today: date, match: re.Match[str]) -> _Days:
@@ -367,10 +383,9 @@ def _from_month(today: date, match: re.Match[str]) -> _Days:
         first = _month_start(today, _MONTH_OFFSETS[match["rel"]])
     else:
         month = int(match["m"])
-        year = today.year + (_YEAR_OFFSETS[match["year"]] if match["year"] else 0)
-        if not match["year"] and month < today.month:
-            year += 1
-        first = _checked_date(year, month, 1)
+        past = month < today.month
+        years_ahead = _YEAR_OFFSETS[match["year"]] if match["year"] else (1 if past else 0)
+        first = _checked_date(today.year + years_ahead, month, 1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     return _Days(today if first <= today <= last else first, last)
 
@@ -397,9 +412,8 @@ def _from_weekday(today: date, match: re.Match[str]) -> _Days:
     weekday = _WEEKDAYS.index(match["wd"])
     if match["pre"]:
         return _single(_monday(today, _WEEK_OFFSETS[match["pre"]]) + timedelta(days=weekday))
-    days_ahead = (weekday - today.weekday()) % 7
-    day = today + timedelta(days=days_ahead)
-    return _Days(day, day, floating=days_ahead == 0)
+    day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    return _Days(day, day, bare_weekday=True)
 
 
 _DATE_RULES: Final[
@@ -426,7 +440,27 @@ def _find_days(text: str, today: date) -> tuple[_Days | None, str]:
     rules = [
         (pattern, rank, functools.partial(convert, today)) for pattern, rank, convert in _DATE_RULES
     ]
-    return _scan(text, rules)
+    hits, rest = _scan(text, rules)
+    return _best(_join_ranges(hits, text)), rest
+
+
+def _join_ranges(hits: list[_Hit[_Days]], text: str) -> list[_Hit[_Days]]:
+    """Merge two dates joined by から/〜 (12/3〜12/5, 月曜から水曜) into one range."""
+    joined: list[_Hit[_Days]] = []
+    for hit in hits:
+        previous = joined[-1] if joined else None
+        if previous is None or not _RANGE_JOINER.fullmatch(text, previous.end, hit.start):
+            joined.append(hit)
+            continue
+        first, last = previous.value.first, hit.value.last
+        while hit.value.bare_weekday and last < first:
+            # 水曜から金曜 said on a Thursday: the Friday after that Wednesday.
+            last += _ONE_WEEK
+        if last < first:
+            joined.append(hit)
+            continue
+        joined[-1] = _Hit(min(previous.rank, hit.rank), previous.start, hit.end, _Days(first, last))
+    return joined
 
 
 # --- times ----------------------------------------------------------------------------
@@ -450,7 +484,7 @@ def _clock_pattern(tag: str, *, unit_optional: bool = False) -> str:
 _WORD_PATTERN = "|".join(sorted(WINDOWS, key=len, reverse=True))
 _TIME_RANGE = re.compile(
     _clock_pattern("a", unit_optional=True)
-    + r"\s*(?:から|より|[~〜\-−–—ー])\s*"
+    + r"\s*(?:から|[~〜\-−–—ー])\s*"
     + _clock_pattern("b")
     + r"(?:まで|の間)?"
 )

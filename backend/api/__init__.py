@@ -1,0 +1,1 @@
+"""The REST API under /api (OpenAPI at /docs), guarded by the bearer token."""

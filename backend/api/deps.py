@@ -1,0 +1,64 @@
+"""What every route needs: the store (transactions), the clock, and the API token check."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Annotated, Protocol
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from backend.settings import Settings
+
+
+class Store(Protocol):
+    """Where routes get sessions: `transaction()` commits on success, `reader()` only reads."""
+
+    def transaction(self) -> AbstractContextManager[Session]: ...
+
+    def reader(self) -> AbstractContextManager[Session]: ...
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_now(request: Request) -> datetime:
+    """Read the clock once, at the edge."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+_bearer = HTTPBearer(auto_error=False, description="UKETSUKE_API_TOKEN")
+
+
+def require_token(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """Accept only the configured bearer token; return the actor name for audit entries."""
+    expected = settings.api_token.get_secret_value().encode()
+    given = credentials.credentials.encode() if credentials else b""
+    # An empty configured token would match an empty header, which anyone can send.
+    if not expected or not secrets.compare_digest(given, expected):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return "api"
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+NowDep = Annotated[datetime, Depends(get_now)]
+ActorDep = Annotated[str, Depends(require_token)]

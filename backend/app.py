@@ -1,0 +1,43 @@
+"""The composition root: builds the ASGI app from the backend and the channel packages.
+
+This is the one backend module allowed to import `bot`, `telephony` and `reminders`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from backend.api import errors, routes
+from backend.api.deps import Store
+from backend.db import Database
+from backend.settings import Settings, check_for_production, get_settings
+
+
+def utc_now() -> datetime:
+    """The real clock, read once per request by the edge."""
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    """Build the app; tests pass their own store (rolled-back sessions) and clock."""
+    settings = settings or get_settings()
+    check_for_production(settings)
+    app = FastAPI(
+        title="uketsuke API",
+        version="0.1.0",
+        description="受付 — bookings, patients (カルテ) and visits (施術録) of the clinic.",
+    )
+    app.state.settings = settings
+    app.state.store = store or Database(settings.database_url)
+    app.state.clock = clock
+    errors.install(app)
+    app.include_router(routes.router)
+    return app
