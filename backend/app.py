@@ -38,6 +38,6 @@ def create_app(
     app.state.settings = settings
     app.state.store = store or Database(settings.database_url)
     app.state.clock = clock
-    errors.install(app)
+    errors.install(app, settings)
     app.include_router(routes.router)
     return app

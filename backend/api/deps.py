@@ -42,15 +42,24 @@ def get_settings(request: Request) -> Settings:
 _bearer = HTTPBearer(auto_error=False, description="UKETSUKE_API_TOKEN")
 
 
+def token_is_valid(settings: Settings, authorization: str) -> bool:
+    """Whether an Authorization header carries the configured bearer token."""
+    scheme, _, given = authorization.partition(" ")
+    expected = settings.api_token.get_secret_value().encode()
+    # An empty configured token would match an empty header, which anyone can send.
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return secrets.compare_digest(given.strip().encode(), expected)
+
+
 def require_token(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """Accept only the configured bearer token; return the actor name for audit entries."""
-    expected = settings.api_token.get_secret_value().encode()
-    given = credentials.credentials.encode() if credentials else b""
-    # An empty configured token would match an empty header, which anyone can send.
-    if not expected or not secrets.compare_digest(given, expected):
+    """Check the bearer token (the RequireToken middleware already did; this also documents
+    the scheme in OpenAPI) and return the actor name for audit entries."""
+    header = f"Bearer {credentials.credentials}" if credentials else ""
+    if not token_is_valid(settings, header):
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="a valid bearer token is required",

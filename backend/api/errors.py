@@ -1,14 +1,21 @@
-"""One error shape for the whole API: {"detail": message, "code": code, ...context}."""
+"""One error shape for the whole API, and the guarantees no route has to remember:
+a missing token is a 401 before anything else, and no input can turn into a 500."""
 
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.api.deps import token_is_valid
 from backend.errors import DomainError
+from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,55 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn domain and database refusals into clear answers."""
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI echoes the offending input; JSON may carry values that cannot be written back
+    # (NaN, 1e400, lone surrogates, undecodable bytes), so make them renderable first.
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": renderable(list(exc.errors()))}, status_code=422)
+
+
+def renderable(value: Any) -> Any:
+    """`value` as plain JSON: UTF-8 encodable strings, finite floats, other objects as text."""
+    if isinstance(value, dict):
+        return {str(renderable(key)): renderable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [renderable(item) for item in value]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        value = str(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
+class RequireToken:
+    """Refuse /api requests without the bearer token before the body is even read, so an
+    anonymous caller learns nothing about what a valid body looks like."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == "/api" or path.startswith("/api/")):
+            headers = dict(scope.get("headers") or [])
+            header = headers.get(b"authorization", b"").decode("latin-1")
+            if not token_is_valid(self.settings, header):
+                response = JSONResponse(
+                    {"detail": "a valid bearer token is required", "code": "unauthorized"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Register the token guard and the handlers that turn refusals into clear answers."""
+    app.add_middleware(RequireToken, settings=settings)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

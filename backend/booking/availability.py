@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.booking import masks, schedule
 from backend.errors import Invalid, NotFound
-from backend.models import Clinic, Course, Staff
+from backend.models import Clinic, Course, Staff, StaffRole
 
 MAX_DAYS = 62
 
@@ -123,8 +123,10 @@ def get_course(session: Session, clinic: Clinic, course_id: int) -> Course:
 
 
 def get_staff(session: Session, clinic: Clinic, staff_id: int) -> Staff:
-    """An active staff member of this clinic, or NotFound."""
+    """An active staff member of this clinic who treats patients, or a refusal."""
     staff = session.get(Staff, staff_id)
     if staff is None or staff.clinic_id != clinic.id or not staff.active:
         raise NotFound(f"staff {staff_id} not found", field="staff_id")
+    if staff.role == StaffRole.RECEPTION:
+        raise Invalid(f"staff {staff_id} works at reception and treats nobody", field="staff_id")
     return staff

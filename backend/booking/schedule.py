@@ -17,7 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from backend.booking import masks
@@ -31,6 +31,7 @@ from backend.models import (
     OpeningHours,
     Staff,
     StaffDayOff,
+    StaffRole,
     StaffShift,
 )
 
@@ -213,15 +214,13 @@ def _opening_mask(session: Session, schedule: Schedule, open_days: list[date]) -
 
 def _shift_masks(session: Session, schedule: Schedule, open_days: list[date]) -> dict[int, int]:
     shifts: dict[int, dict[int, list[tuple[time, time]]]] = {}
-    staff_ids = session.scalars(
-        select(Staff.id).where(Staff.clinic_id == schedule.clinic_id, Staff.active.is_(True))
-    ).all()
+    staff_ids = session.scalars(select(Staff.id).where(*_treating(schedule.clinic_id))).all()
     for staff_id in staff_ids:
         shifts[staff_id] = {}
     rows = session.execute(
         select(StaffShift.staff_id, StaffShift.weekday, StaffShift.starts_at, StaffShift.ends_at)
         .join(Staff)
-        .where(Staff.clinic_id == schedule.clinic_id, Staff.active.is_(True))
+        .where(*_treating(schedule.clinic_id))
     )
     for staff_id, weekday, starts_at, ends_at in rows:
         shifts[staff_id].setdefault(weekday, []).append((starts_at, ends_at))
@@ -233,6 +232,15 @@ def _shift_masks(session: Session, schedule: Schedule, open_days: list[date]) ->
         & schedule.open_mask
         for staff_id, ranges in shifts.items()
     }
+
+
+def _treating(clinic_id: int) -> tuple[ColumnElement[bool], ...]:
+    """Active staff who treat patients (reception does not)."""
+    return (
+        Staff.clinic_id == clinic_id,
+        Staff.active.is_(True),
+        Staff.role != StaffRole.RECEPTION,
+    )
 
 
 def _days_off(session: Session, schedule: Schedule) -> set[tuple[int, date]]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend import booking
 from backend.errors import Invalid, NotFound
-from backend.models import ClosedDay, StaffDayOff, StaffShift
+from backend.models import ClosedDay, StaffDayOff, StaffRole, StaffShift
 from tests.factories import (
     JST,
     NOW,
@@ -189,6 +189,13 @@ def test_nominating_a_staff_member_shows_only_their_free_time(session, clinic, b
     assert "09:00" not in with_first
     assert "09:00" in with_second
     assert len(with_second) == 30
+
+
+def test_reception_staff_are_never_booked_for_treatment(session, clinic, bed, course):
+    receptionist = make_staff(session, clinic, name="受付 花子", role=StaffRole.RECEPTION)
+    assert free(session, clinic, course) == []
+    with pytest.raises(Invalid):
+        free(session, clinic, course, staff_id=receptionist.id)
 
 
 def test_a_machine_only_course_needs_no_staff(session, clinic, bed):
