@@ -100,7 +100,11 @@ def _seed(database: Database, *, patients: int, years: int, seed: int) -> None:
             seed=seed,
             progress=report,
         )
-    console.print(f"seeded: {summary}")
+    console.print(
+        f"seeded clinic {summary.clinic_id}: {summary.patients:,} patients "
+        f"(+{summary.merged_duplicates} merged duplicates), {summary.bookings:,} bookings, "
+        f"{summary.visits:,} visits, {summary.upcoming:,} upcoming bookings"
+    )
 
 
 @app.command()
@@ -149,9 +153,10 @@ def demo(
 def _banner(host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     token = get_settings().api_token.get_secret_value()
-    console.print(
+    # Plain echo: a rich console would wrap the curl line and break copy-paste.
+    typer.echo(
         f"""
-[bold]uketsuke demo[/bold] — {base}
+uketsuke demo — {base}
   API docs (OpenAPI):  {base}/docs
   health:              {base}/healthz
   try the API:         curl -H 'Authorization: Bearer {token}' {base}/api/clinics

@@ -93,16 +93,22 @@ def _shift(staff_id: int, weekday: int) -> StaffShift:
 
 
 def _fill(database: Database, clinic_id: int, course_id: int, patient_id: int, total: int) -> None:
+    """Book every half hour on every bed, skipping some at random, until `total` are made."""
     rng = random.Random(7)
     first = (NOW - timedelta(weeks=8)).astimezone(JST).date()
-    days = [first + timedelta(days=n) for n in range(12 * 7)]
+    candidates = [
+        datetime(day.year, day.month, day.day, hour, minute, tzinfo=JST)
+        for day in (first + timedelta(days=n) for n in range(12 * 7))
+        for hour in range(9, 20)
+        for minute in (0, 30)
+        for _bed in range(4)
+    ]
+    rng.shuffle(candidates)
     made = attempts = 0
-    while made < total and attempts < total * 20:
+    for start in candidates:
+        if made == total:
+            break
         attempts += 1
-        day = rng.choice(days)
-        start = datetime(
-            day.year, day.month, day.day, rng.randrange(9, 20), 15 * rng.randrange(4), tzinfo=JST
-        )
         with database.transaction() as session:
             try:
                 booking.request(

@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from backend.settings import Settings
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and each hop costs more than the work.
+
 
 class Store(Protocol):
     """Where routes get sessions: `transaction()` commits on success, `reader()` only reads."""
@@ -23,18 +26,18 @@ class Store(Protocol):
     def reader(self) -> AbstractContextManager[Session]: ...
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     """Read the clock once, at the edge."""
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -52,7 +55,7 @@ def token_is_valid(settings: Settings, authorization: str) -> bool:
     return secrets.compare_digest(given.strip().encode(), expected)
 
 
-def require_token(
+async def require_token(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:

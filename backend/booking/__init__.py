@@ -3,7 +3,7 @@
 Use it as `from backend import booking` then `booking.request(session, ...)`.
 """
 
-from backend.booking.availability import MAX_DAYS, booking_window, free_starts
+from backend.booking.availability import MAX_DAYS, Starts, booking_window, find_starts, free_starts
 from backend.booking.lifecycle import (
     ALLOWED,
     Payments,
@@ -24,6 +24,7 @@ __all__ = [
     "ALLOWED",
     "MAX_DAYS",
     "Payments",
+    "Starts",
     "accept",
     "booking_window",
     "cancel",
@@ -31,6 +32,7 @@ __all__ = [
     "confirm",
     "decline",
     "expire_holds",
+    "find_starts",
     "free_starts",
     "lock_schedule",
     "mark_no_show",

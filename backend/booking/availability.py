@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.booking import masks, schedule
@@ -12,6 +15,66 @@ from backend.errors import Invalid, NotFound
 from backend.models import Clinic, Course, Staff, StaffRole
 
 MAX_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What availability needs of a clinic and a course, read in one query."""
+
+    id: int
+    timezone: str
+    schedule_token: str
+    slot_step_minutes: int
+    holidays_closed: bool
+    lead_time_minutes: int
+    horizon_days: int
+    staff_minutes: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Starts:
+    """Free starts as minutes after a local midnight (`origin`), with ways to show them."""
+
+    zone: ZoneInfo
+    origin: datetime
+    minutes: list[int]
+
+    def datetimes(self) -> list[datetime]:
+        """The starts as aware UTC datetimes."""
+        return [self.origin + timedelta(minutes=minute) for minute in self.minutes]
+
+    def iso(self) -> list[str]:
+        """The starts as ISO 8601 text in the clinic's zone (2026-12-01T09:00:00+09:00)."""
+        if not self.minutes:
+            return []
+        last = self.origin + timedelta(minutes=self.minutes[-1])
+        offset = self.origin.astimezone(self.zone).utcoffset()
+        if offset is None or last.astimezone(self.zone).utcoffset() != offset:
+            # A daylight-saving change inside the window: let datetime do the arithmetic.
+            return [start.astimezone(self.zone).isoformat() for start in self.datetimes()]
+        # One fixed offset and whole days from local midnight: plain string arithmetic,
+        # several times faster than formatting hundreds of datetimes.
+        first_day = self.origin.astimezone(self.zone).date()
+        suffix = ":00" + _offset_text(offset)
+        days: dict[int, str] = {}
+        texts = []
+        for minute in self.minutes:
+            day, time_of_day = divmod(minute, 1440)
+            if day not in days:
+                days[day] = (first_day + timedelta(days=day)).isoformat() + "T"
+            texts.append(f"{days[day]}{_HHMM[time_of_day]}{suffix}")
+        return texts
+
+
+_HHMM = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
+
+
+def _offset_text(offset: timedelta) -> str:
+    total = int(offset.total_seconds() // 60)
+    sign = "+" if total >= 0 else "-"
+    hours, minutes = divmod(abs(total), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def free_starts(
@@ -30,29 +93,93 @@ def free_starts(
     the course's length, the clinic's lead time and horizon, and held requests. With
     `staff_id`, only starts where that staff member (指名) is free.
     """
-    clinic = get_clinic(session, clinic_id)
-    course = get_course(session, clinic, course_id)
-    if staff_id is not None:
-        get_staff(session, clinic, staff_id)
+    found = find_starts(
+        session,
+        clinic_id=clinic_id,
+        course_id=course_id,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        staff_id=staff_id,
+    )
+    return found.datetimes()
+
+
+def find_starts(
+    session: Session,
+    *,
+    clinic_id: int,
+    course_id: int,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    staff_id: int | None = None,
+) -> Starts:
+    """`free_starts`, kept as minutes so callers that only show them skip datetimes."""
     if last_day < first_day:
         raise Invalid("last_day is before first_day", field="last_day")
     if (last_day - first_day).days >= MAX_DAYS:
         raise Invalid(f"ask for at most {MAX_DAYS} days at a time", field="last_day")
-    earliest, latest = booking_window(clinic, now)
-    zone = ZoneInfo(clinic.timezone)
+    rules = _rules(session, clinic_id, course_id)
+    if staff_id is not None:
+        get_staff(session, get_clinic(session, clinic_id), staff_id)
+    zone = ZoneInfo(rules.timezone)
+    earliest, latest = booking_window(rules, now)
     first_day = max(first_day, earliest.astimezone(zone).date())
     last_day = min(last_day, latest.astimezone(zone).date())
     if first_day > last_day:
-        return []
-    plan = schedule.cached(session, clinic=clinic, first_day=first_day, last_day=last_day)
+        return Starts(zone, schedule.local_midnight(first_day, zone), [])
+    plan = schedule.cached(session, clinic=rules, first_day=first_day, last_day=last_day)
     frame = plan.frame(now)
     window = masks.interval(_ceil_minute(plan, earliest), plan.minute(latest) + 1)
-    starts = fitting_starts(frame, course=course, staff_id=staff_id)
+    starts = fitting_starts(
+        frame, staff_minutes=rules.staff_minutes, minutes=rules.minutes, staff_id=staff_id
+    )
     starts &= window & masks.every(plan.step, plan.width)
-    return [plan.moment(minute) for minute in masks.bits(starts)]
+    return Starts(zone, plan.origin, masks.bits(starts))
 
 
-def booking_window(clinic: Clinic, now: datetime) -> tuple[datetime, datetime]:
+# Built once: constructing a statement costs more than running it on the warm path.
+_RULES = (
+    select(
+        Clinic.id,
+        Clinic.timezone,
+        Clinic.schedule_token,
+        Clinic.slot_step_minutes,
+        Clinic.holidays_closed,
+        Clinic.lead_time_minutes,
+        Clinic.horizon_days,
+        Course.staff_minutes,
+        (Course.staff_minutes + Course.machine_minutes).label("minutes"),
+    )
+    .join(Course, Course.clinic_id == Clinic.id)
+    .where(
+        Clinic.id == bindparam("clinic_id"),
+        Course.id == bindparam("course_id"),
+        Course.active.is_(True),
+    )
+)
+
+
+def _rules(session: Session, clinic_id: int, course_id: int) -> Rules:
+    row = session.execute(_RULES, {"clinic_id": clinic_id, "course_id": course_id}).one_or_none()
+    if row is None:
+        get_course(session, get_clinic(session, clinic_id), course_id)  # names what is missing
+        raise NotFound(f"course {course_id} not found", field="course_id")
+    return Rules(**row._asdict())
+
+
+class Window(Protocol):
+    """A clinic's booking window settings."""
+
+    @property
+    def lead_time_minutes(self) -> int: ...
+
+    @property
+    def horizon_days(self) -> int: ...
+
+
+def booking_window(clinic: Window, now: datetime) -> tuple[datetime, datetime]:
     """The earliest and latest start a patient may book at `now`."""
     earliest = now + timedelta(minutes=clinic.lead_time_minutes)
     return earliest, now + timedelta(days=clinic.horizon_days)
@@ -63,19 +190,22 @@ def _ceil_minute(plan: schedule.Schedule, moment: datetime) -> int:
     return minute if plan.moment(minute) >= moment else minute + 1
 
 
-def fitting_starts(frame: schedule.Frame, *, course: Course, staff_id: int | None) -> int:
-    """Starts where some staff member (or `staff_id`) and some bed are free for the course."""
+def fitting_starts(
+    frame: schedule.Frame, *, staff_minutes: int, minutes: int, staff_id: int | None
+) -> int:
+    """Starts where some staff member (or `staff_id`) is free for `staff_minutes` and some
+    bed for `minutes`."""
     width = frame.schedule.width
-    if course.staff_minutes == 0:
+    if staff_minutes == 0:
         staff_ok = masks.interval(0, width)
     else:
         staff_ids = [staff_id] if staff_id is not None else list(frame.staff_free)
         staff_ok = 0
         for candidate in staff_ids:
-            staff_ok |= frame.staff_runs(candidate, course.staff_minutes)
+            staff_ok |= frame.staff_runs(candidate, staff_minutes)
     bed_ok = 0
     for bed_id in frame.bed_full:
-        bed_ok |= frame.bed_runs(bed_id, course.minutes)
+        bed_ok |= frame.bed_runs(bed_id, minutes)
     return staff_ok & bed_ok
 
 

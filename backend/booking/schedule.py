@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -26,7 +27,6 @@ from backend.models import (
     Bed,
     Booking,
     BookingStatus,
-    Clinic,
     ClosedDay,
     OpeningHours,
     Staff,
@@ -36,6 +36,25 @@ from backend.models import (
 )
 
 CACHE_SIZE = 16
+
+
+class ClinicRules(Protocol):
+    """The clinic settings a schedule depends on (a Clinic row, or availability's Rules)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def slot_step_minutes(self) -> int: ...
+
+    @property
+    def holidays_closed(self) -> bool: ...
+
+    @property
+    def schedule_token(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -139,7 +158,7 @@ def is_holiday(day: date) -> bool:
 def load(
     session: Session,
     *,
-    clinic: Clinic,
+    clinic: ClinicRules,
     first_day: date,
     last_day: date,
     exclude_booking_id: int | None = None,
@@ -169,7 +188,9 @@ def _days(first_day: date, last_day: date) -> list[date]:
     return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
 
 
-def _open_days(session: Session, clinic: Clinic, first_day: date, last_day: date) -> list[date]:
+def _open_days(
+    session: Session, clinic: ClinicRules, first_day: date, last_day: date
+) -> list[date]:
     closed = set(
         session.scalars(
             select(ClosedDay.closed_on).where(
@@ -304,7 +325,7 @@ _cache: OrderedDict[tuple[int, str, date, date], Schedule] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def cached(session: Session, *, clinic: Clinic, first_day: date, last_day: date) -> Schedule:
+def cached(session: Session, *, clinic: ClinicRules, first_day: date, last_day: date) -> Schedule:
     """A schedule for the window, reused while the clinic's schedule token is unchanged."""
     key = (clinic.id, clinic.schedule_token, first_day, last_day)
     with _cache_lock:

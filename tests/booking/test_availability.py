@@ -233,3 +233,34 @@ def test_bad_ranges_and_unknown_ids_are_refused(session, clinic, staff, bed, cou
     other = make_clinic(session, name="別院")
     with pytest.raises(NotFound):
         free(session, other, course)
+
+
+@pytest.mark.parametrize(
+    ("zone", "first_day"),
+    [("Asia/Tokyo", date(2026, 12, 1)), ("America/New_York", date(2026, 3, 7))],
+)
+def test_iso_text_matches_datetime_formatting_with_and_without_dst(zone, first_day):
+    from zoneinfo import ZoneInfo
+
+    from backend.booking.schedule import local_midnight
+
+    tz = ZoneInfo(zone)
+    minutes = list(range(0, 3 * 1440, 45))
+    found = booking.Starts(tz, local_midnight(first_day, tz), minutes)
+    expected = [start.astimezone(tz).isoformat() for start in found.datetimes()]
+    assert found.iso() == expected
+    assert found.iso()[0].startswith(first_day.isoformat() + "T00:00:00")
+
+
+def test_the_api_and_the_engine_agree(session, clinic, staff, bed, course):
+    starts = free(session, clinic, course)
+    found = booking.find_starts(
+        session,
+        clinic_id=clinic.id,
+        course_id=course.id,
+        first_day=TUESDAY,
+        last_day=TUESDAY,
+        now=NOW,
+    )
+    assert found.iso() == [start.astimezone(JST).isoformat() for start in starts]
+    assert found.iso()[0] == "2026-12-01T09:00:00+09:00"
