@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from sqlalchemy import select
@@ -293,3 +294,10 @@ def _audit(
         now=now,
         detail=detail,
     )
+
+
+def note_first_visit(clinic: Clinic, patient: Patient, *, visited_at: datetime) -> None:
+    """Keep the カルテ's first visit date (初検日) at the earliest visit."""
+    day = visited_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    if patient.first_visit_on is None or day < patient.first_visit_on:
+        patient.first_visit_on = day

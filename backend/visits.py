@@ -12,20 +12,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import audit, patients
-from backend.booking import availability, lifecycle
+from backend import payments as payments_module
+from backend.booking import availability
 from backend.errors import Invalid, NotFound
 from backend.models import (
     PAYMENT_FIELDS,
     RECORD_FIELDS,
     AuditAction,
-    Clinic,
-    Course,
     Outcome,
     Patient,
     Visit,
@@ -50,7 +48,7 @@ def record(
     course_id: int | None = None,
     staff_minutes: int | None = None,
     machine_minutes: int | None = None,
-    payments: lifecycle.Payments | None = None,
+    payments: payments_module.Payments | None = None,
     **fields: Any,
 ) -> Visit:
     """Record a visit without a booking (a walk-in). Minutes and payments left out default
@@ -72,11 +70,11 @@ def record(
         machine_minutes=_default(machine_minutes, course.machine_minutes if course else 0),
         created_at=now,
         updated_at=now,
-        **_paid(course, payments or lifecycle.Payments()),
+        **payments_module.charges(course, payments or payments_module.Payments()),
         **_record_values(fields),
     )
     session.add(visit)
-    _note_first_visit(clinic, patient, moment)
+    patients.note_first_visit(clinic, patient, visited_at=moment)
     session.flush()
     _audit(session, visit, AuditAction.CREATE, actor=actor, now=now, touched=fields)
     return visit
@@ -176,18 +174,6 @@ def _default(value: int | None, fallback: int) -> int:
     return fallback if value is None else value
 
 
-def _paid(course: Course | None, paid: lifecycle.Payments) -> dict[str, int]:
-    """Payments with the booking engine's course defaults; without a course, nothing owed."""
-    if course is not None:
-        return lifecycle._payments(course, paid)
-    return {
-        "copay_yen": paid.copay_yen or 0,
-        "claim_yen": paid.claim_yen or 0,
-        "self_pay_yen": paid.self_pay_yen or 0,
-        "ticket_yen": paid.ticket_yen,
-    }
-
-
 def _record_values(fields: dict[str, Any]) -> dict[str, Any]:
     """Check the values of 施術録 and payment fields: an outcome and amounts always exist."""
     values = dict(fields)
@@ -212,12 +198,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
-
-
-def _note_first_visit(clinic: Clinic, patient: Patient, visited_at: datetime) -> None:
-    day = visited_at.astimezone(ZoneInfo(clinic.timezone)).date()
-    if patient.first_visit_on is None or day < patient.first_visit_on:
-        patient.first_visit_on = day
 
 
 def _audit(

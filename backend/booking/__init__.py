@@ -6,7 +6,6 @@ Use it as `from backend import booking` then `booking.request(session, ...)`.
 from backend.booking.availability import MAX_DAYS, Starts, booking_window, find_starts, free_starts
 from backend.booking.lifecycle import (
     ALLOWED,
-    Payments,
     accept,
     cancel,
     complete,
@@ -19,6 +18,7 @@ from backend.booking.lifecycle import (
     request,
     reschedule,
 )
+from backend.payments import Payments
 
 __all__ = [
     "ALLOWED",

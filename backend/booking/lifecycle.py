@@ -9,7 +9,6 @@ The caller owns the transaction; these functions flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from backend import patients
 from backend.booking import availability, schedule
 from backend.errors import DeadlinePassed, IllegalTransition, Invalid, NotFound, SlotUnavailable
 from backend.models import (
@@ -28,10 +28,10 @@ from backend.models import (
     Course,
     Party,
     Patient,
-    PaymentKind,
     Source,
     Visit,
 )
+from backend.payments import Payments, charges
 
 S = BookingStatus
 ALLOWED: dict[str, frozenset[BookingStatus]] = {
@@ -45,16 +45,6 @@ ALLOWED: dict[str, frozenset[BookingStatus]] = {
     "complete": frozenset({S.CONFIRMED}),
     "expire": frozenset({S.REQUESTED}),
 }
-
-
-@dataclass(frozen=True)
-class Payments:
-    """What a visit was paid, in yen; None fields default from the course."""
-
-    copay_yen: int | None = None
-    claim_yen: int | None = None
-    self_pay_yen: int | None = None
-    ticket_yen: int = 0
 
 
 def lock_schedule(session: Session, clinic_id: int) -> Clinic:
@@ -242,10 +232,10 @@ def complete(
         machine_minutes=booking.course.machine_minutes,
         created_at=now,
         updated_at=now,
-        **_payments(booking.course, payments or Payments()),
+        **charges(booking.course, payments or Payments()),
     )
     session.add(visit)
-    _note_first_visit(clinic, booking)
+    patients.note_first_visit(clinic, booking.patient, visited_at=booking.starts_at)
     session.flush()
     return visit
 
@@ -421,24 +411,3 @@ def _record(
             at=now,
         )
     )
-
-
-def _payments(course: Course, paid: Payments) -> dict[str, int]:
-    insurance = course.payment_kind == PaymentKind.INSURANCE
-
-    def default(value: int | None, fallback: int) -> int:
-        return fallback if value is None else value
-
-    return {
-        "copay_yen": default(paid.copay_yen, course.price_yen if insurance else 0),
-        "claim_yen": default(paid.claim_yen, course.insurance_claim_yen if insurance else 0),
-        "self_pay_yen": default(paid.self_pay_yen, 0 if insurance else course.price_yen),
-        "ticket_yen": paid.ticket_yen,
-    }
-
-
-def _note_first_visit(clinic: Clinic, booking: Booking) -> None:
-    patient = booking.patient
-    day = booking.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
-    if patient.first_visit_on is None or day < patient.first_visit_on:
-        patient.first_visit_on = day
