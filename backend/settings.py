@@ -30,6 +30,8 @@ class LineSettings(BaseSettings):
     access_token: SecretStr = SecretStr("")
     api_base: str = "https://api.line.me"
     data_api_base: str = "https://api-data.line.me"
+    # Which clinic this LINE channel belongs to; empty means the first clinic.
+    clinic_id: int | None = None
     timeout_seconds: float = 5.0
 
 

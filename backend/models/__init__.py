@@ -1,7 +1,13 @@
 """The ledger's tables. Import this package to register every model on `Base.metadata`."""
 
 from backend.models.booking import OCCUPYING, Booking, BookingChange
-from backend.models.channel import CallLog, ConversationState, InboundEvent, OutboxMessage
+from backend.models.channel import (
+    CallLog,
+    ConversationState,
+    InboundEvent,
+    LinkCode,
+    OutboxMessage,
+)
 from backend.models.clinic import (
     Bed,
     Clinic,
@@ -52,6 +58,7 @@ __all__ = [
     "Gender",
     "InboundEvent",
     "Likelihood",
+    "LinkCode",
     "Media",
     "MediaSpend",
     "MessageKind",

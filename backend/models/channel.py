@@ -103,3 +103,19 @@ class CallLog(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_call_log_clinic_id_started_at", "clinic_id", "started_at"),)
+
+
+class LinkCode(Base):
+    """A one-time code that links a staff member's LINE account, or the staff group."""
+
+    __tablename__ = "link_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "staff_user" or "staff_group"
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[str | None] = mapped_column(String(64))

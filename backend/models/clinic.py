@@ -43,6 +43,8 @@ class Clinic(Base):
     # (a counter could repeat after a rollback and serve a stale cache).
     schedule_token: Mapped[str] = mapped_column(String(32), default=lambda: uuid4().hex)
     line_add_url: Mapped[str | None] = mapped_column(String(200))
+    # The LINE group where staff answer requests (linked with `uketsuke staff link-group`).
+    line_staff_group_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     opening_hours: Mapped[list[OpeningHours]] = relationship(

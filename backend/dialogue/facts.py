@@ -1,0 +1,141 @@
+"""What a conversation step may know: the clinic, its menu, staff, media, and who is talking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.conversation.model import (
+    ClinicInfo,
+    CourseInfo,
+    Facts,
+    MediaInfo,
+    PatientInfo,
+    StaffInfo,
+)
+from backend.models import (
+    Clinic,
+    Course,
+    Media,
+    OpeningHours,
+    Patient,
+    PaymentKind,
+    Staff,
+    StaffRole,
+)
+
+WEEKDAYS = "月火水木金土日"
+
+
+def load(
+    session: Session,
+    *,
+    clinic_id: int,
+    now: datetime,
+    patient_id: int | None = None,
+    actor: str = "",
+) -> Facts:
+    """Facts for one event; `now` is converted to the clinic's zone."""
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise LookupError(f"clinic {clinic_id} not found")
+    patient = session.get(Patient, patient_id) if patient_id is not None else None
+    return Facts(
+        now=now.astimezone(ZoneInfo(clinic.timezone)),
+        clinic=_clinic(session, clinic),
+        courses=_courses(session, clinic_id),
+        staff=_staff(session, clinic_id),
+        media=_media(session, clinic_id),
+        patient=PatientInfo(patient.id, patient.name) if patient else None,
+        actor=actor,
+    )
+
+
+def _clinic(session: Session, clinic: Clinic) -> ClinicInfo:
+    return ClinicInfo(
+        id=clinic.id,
+        name=clinic.name,
+        phone=clinic.phone,
+        address=clinic.address,
+        hours_text=hours_text(session, clinic.id, holidays_closed=clinic.holidays_closed),
+        auto_approve=clinic.auto_approve,
+        cancel_deadline_minutes=clinic.cancel_deadline_minutes,
+        line_add_url=clinic.line_add_url,
+    )
+
+
+def _courses(session: Session, clinic_id: int) -> tuple[CourseInfo, ...]:
+    rows = session.scalars(
+        select(Course)
+        .where(Course.clinic_id == clinic_id, Course.active.is_(True))
+        .order_by(Course.sort_order, Course.id)
+    )
+    return tuple(
+        CourseInfo(
+            id=course.id,
+            name=course.name,
+            minutes=course.minutes,
+            price_yen=course.price_yen,
+            insurance=course.payment_kind == PaymentKind.INSURANCE,
+            for_first_visit=course.for_first_visit,
+        )
+        for course in rows
+    )
+
+
+def _staff(session: Session, clinic_id: int) -> tuple[StaffInfo, ...]:
+    rows = session.scalars(
+        select(Staff)
+        .where(
+            Staff.clinic_id == clinic_id,
+            Staff.active.is_(True),
+            Staff.role != StaffRole.RECEPTION,
+        )
+        .order_by(Staff.id)
+    )
+    return tuple(StaffInfo(staff.id, staff.name) for staff in rows)
+
+
+def _media(session: Session, clinic_id: int) -> tuple[MediaInfo, ...]:
+    rows = session.scalars(
+        select(Media)
+        .where(Media.clinic_id == clinic_id, Media.active.is_(True))
+        .order_by(Media.sort_order, Media.id)
+    )
+    return tuple(MediaInfo(media.id, media.name) for media in rows)
+
+
+def hours_text(session: Session, clinic_id: int, *, holidays_closed: bool) -> str:
+    """Opening hours in the words a clinic's sign uses: 「月〜金 9:00〜12:00・15:00〜20:00」."""
+    by_day: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(OpeningHours.weekday, OpeningHours.opens_at, OpeningHours.closes_at)
+        .where(OpeningHours.clinic_id == clinic_id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens_at)
+    )
+    for weekday, opens_at, closes_at in rows:
+        by_day.setdefault(weekday, []).append(
+            f"{opens_at.hour}:{opens_at.minute:02d}〜{closes_at.hour}:{closes_at.minute:02d}"
+        )
+    lines = [f"{days} {'・'.join(ranges)}" for days, ranges in _group_days(by_day)]
+    closed = [WEEKDAYS[day] for day in range(7) if day not in by_day]
+    if closed or holidays_closed:
+        lines.append("休診日: " + "・".join(closed + (["祝日"] if holidays_closed else [])))
+    return "\n".join(lines)
+
+
+def _group_days(by_day: dict[int, list[str]]) -> list[tuple[str, list[str]]]:
+    """Runs of weekdays with the same hours, as 「月〜金」."""
+    groups: list[tuple[int, int, list[str]]] = []
+    for day in sorted(by_day):
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == by_day[day]:
+            groups[-1] = (groups[-1][0], day, by_day[day])
+        else:
+            groups.append((day, day, by_day[day]))
+    return [
+        (WEEKDAYS[first] if first == last else f"{WEEKDAYS[first]}〜{WEEKDAYS[last]}", ranges)
+        for first, last, ranges in groups
+    ]

@@ -1,0 +1,7 @@
+"""Effects of the patient conversations (placeholder until the flows land)."""
+
+from __future__ import annotations
+
+from backend.dialogue.runner import Performer
+
+PERFORMERS: dict[str, Performer] = {}

@@ -1,0 +1,97 @@
+"""Everything that leaves the process is first a row here, written in the same transaction
+as the change that causes it (DESIGN rule 3); a worker sends it after commit.
+
+LINE payloads hold channel-neutral replies (see backend.conversation.codec) that the LINE
+sender renders, plus an optional reply token to answer with while it is fresh.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.conversation import codec
+from backend.conversation.model import Reply
+from backend.models import Channel, MessageKind, OutboxMessage, OutboxStatus
+
+# LINE reply tokens last about a minute; answer well inside it or fall back to push.
+REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+
+
+def enqueue(
+    session: Session,
+    *,
+    clinic_id: int,
+    channel: Channel,
+    recipient: str,
+    payload: dict[str, Any],
+    purpose: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+    kind: MessageKind = MessageKind.TRANSACTIONAL,
+    due_at: datetime | None = None,
+    patient_id: int | None = None,
+) -> OutboxMessage | None:
+    """Queue a message; None when a message with the same idempotency key already exists."""
+    retry_key = str(uuid4())
+    key = idempotency_key or f"{purpose}:{retry_key}"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return None
+    message = OutboxMessage(
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        channel=channel,
+        recipient=recipient,
+        kind=kind,
+        purpose=purpose,
+        payload=payload,
+        due_at=due_at or now,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        idempotency_key=key,
+        retry_key=retry_key,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def line_replies(
+    session: Session,
+    *,
+    clinic_id: int,
+    to: str,
+    replies: tuple[Reply, ...] | list[Reply],
+    purpose: str,
+    now: datetime,
+    reply_token: str | None = None,
+    idempotency_key: str | None = None,
+    kind: MessageKind = MessageKind.TRANSACTIONAL,
+    patient_id: int | None = None,
+    due_at: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue replies for a LINE user or group, answering with `reply_token` while fresh."""
+    if not replies:
+        return None
+    payload: dict[str, Any] = {"replies": codec.dump(replies)}
+    if reply_token:
+        payload["reply_token"] = reply_token
+        payload["reply_until"] = (now + REPLY_TOKEN_LIFETIME).isoformat()
+    return enqueue(
+        session,
+        clinic_id=clinic_id,
+        channel=Channel.LINE,
+        recipient=to,
+        payload=payload,
+        purpose=purpose,
+        now=now,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        due_at=due_at,
+        patient_id=patient_id,
+    )
