@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+import bot.cli
+from backend import cli
 from backend.api import errors, routes
 from backend.api.deps import Store
 from backend.db import Database
@@ -41,3 +43,9 @@ def create_app(
     errors.install(app, settings)
     app.include_router(routes.router)
     return app
+
+
+def main() -> None:
+    """The `uketsuke` command: the backend's commands plus each channel's."""
+    bot.cli.register(cli.app)
+    cli.app()

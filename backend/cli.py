@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from sqlalchemy import func, select
 
-from backend import migrate
+from backend import cli_staff, migrate
 from backend.conversation import when as when_parser
 from backend.db import Database
 from backend.models import Clinic
@@ -33,6 +33,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cli_staff.staff_app, name="staff")
 console = Console()
 
 DEMO_PATIENTS = 1500
@@ -195,5 +196,6 @@ def _parse_now(raw: str | None, zone: ZoneInfo) -> datetime:
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point of the backend alone (the installed `uketsuke` command is
+    backend.app:main, which adds the channels' commands)."""
     app()

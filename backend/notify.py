@@ -1,0 +1,221 @@
+"""Messages that follow a booking change: cards to the staff group, answers to the patient.
+
+All of them are outbox rows written in the caller's transaction. Buttons carry postback
+values the conversation tables understand:
+
+- staff card: ``req:<id>:approve``, ``req:<id>:propose``, ``req:<id>:decline``
+- a proposal to the patient: ``proposal:<id>:accept``, ``proposal:<id>:decline``
+- a declined patient's alternatives: ``rebook:<id>:<ISO start>``
+
+No health information goes into any of them (DESIGN rule 6).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from backend import outbox
+from backend.conversation import words
+from backend.conversation.model import Card, Choice, Reply, Say
+from backend.models import Booking, BookingStatus, Clinic, Source
+
+SOURCE_WORDS = {
+    Source.LINE: "LINE",
+    Source.PHONE: "電話",
+    Source.WEB: "Web",
+    Source.STAFF: "スタッフ",
+    Source.API: "外部連携",
+}
+
+
+def _clinic(session: Session, booking: Booking) -> Clinic:
+    clinic = session.get(Clinic, booking.clinic_id)
+    assert clinic is not None
+    return clinic
+
+
+def _local(clinic: Clinic, moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(clinic.timezone))
+
+
+def _key(kind: str, booking: Booking) -> str:
+    # One message per booking change: a retried transaction adds nothing.
+    return f"notify:{kind}:{booking.id}:{len(booking.changes)}"
+
+
+def booking_rows(clinic: Clinic, booking: Booking) -> tuple[tuple[str, str], ...]:
+    """The rows staff see on a booking card."""
+    staff = booking.staff.name if booking.staff else "指名なし"
+    if booking.nominated:
+        staff += "（指名）"
+    patient = booking.patient
+    rows = [
+        ("お名前", patient.name + ("" if patient.name_verified else "（未確認）")),
+        ("日時", words.moment(_local(clinic, booking.starts_at))),
+        ("メニュー", booking.course.name),
+        ("担当", staff),
+        ("受付", SOURCE_WORDS[booking.source]),
+    ]
+    if patient.phone:
+        rows.append(("電話", patient.phone))
+    if patient.first_visit_on is None:
+        rows.append(("", "初めての方"))
+    return tuple(rows)
+
+
+def _to_staff(
+    session: Session, booking: Booking, kind: str, replies: tuple[Reply, ...], now: datetime
+) -> None:
+    clinic = _clinic(session, booking)
+    if clinic.line_staff_group_id is None:
+        return
+    outbox.line_replies(
+        session,
+        clinic_id=clinic.id,
+        to=clinic.line_staff_group_id,
+        replies=replies,
+        purpose=f"staff:{kind}",
+        now=now,
+        idempotency_key=_key(kind, booking),
+    )
+
+
+def _to_patient(
+    session: Session, booking: Booking, kind: str, replies: tuple[Reply, ...], now: datetime
+) -> None:
+    patient = booking.patient
+    if not patient.line_user_id or not patient.line_reachable:
+        return
+    outbox.line_replies(
+        session,
+        clinic_id=booking.clinic_id,
+        to=patient.line_user_id,
+        replies=replies,
+        purpose=f"patient:{kind}",
+        now=now,
+        idempotency_key=_key(kind, booking),
+        patient_id=patient.id,
+    )
+
+
+def request_card(clinic: Clinic, booking: Booking) -> Card:
+    """The card staff answer a request with."""
+    return Card(
+        title="予約リクエスト",
+        rows=booking_rows(clinic, booking),
+        choices=(
+            Choice("承認", f"req:{booking.id}:approve"),
+            Choice("別の時間を提案", f"req:{booking.id}:propose"),
+            Choice("お断り", f"req:{booking.id}:decline"),
+        ),
+    )
+
+
+def request_created(session: Session, *, booking: Booking, now: datetime) -> None:
+    """A patient asked for a time: staff get the request card (or, when the clinic
+    confirmed it at once, a notice)."""
+    clinic = _clinic(session, booking)
+    if booking.status == BookingStatus.REQUESTED:
+        reply: Reply = request_card(clinic, booking)
+    else:
+        reply = Card(title="新しいご予約（確定済み）", rows=booking_rows(clinic, booking))
+    _to_staff(session, booking, "request", (reply,), now)
+
+
+def patient_cancelled(session: Session, *, booking: Booking, now: datetime) -> None:
+    """The patient cancelled: staff see which time was freed."""
+    clinic = _clinic(session, booking)
+    card = Card(title="キャンセルがありました", rows=booking_rows(clinic, booking))
+    _to_staff(session, booking, "cancelled", (card,), now)
+
+
+def patient_moved(
+    session: Session, *, booking: Booking, previous_start: datetime, now: datetime
+) -> None:
+    """The patient moved a booking: staff get a request card (or a notice if confirmed)."""
+    clinic = _clinic(session, booking)
+    note = f"変更前: {words.moment(_local(clinic, previous_start))}"
+    if booking.status == BookingStatus.REQUESTED:
+        card = request_card(clinic, booking)
+        card = Card("予約の変更リクエスト", card.rows, card.choices, note)
+    else:
+        card = Card("予約が変更されました", booking_rows(clinic, booking), note=note)
+    _to_staff(session, booking, "moved", (card,), now)
+
+
+def late_cancel_attempt(session: Session, *, booking: Booking, now: datetime) -> None:
+    """The patient tried to cancel after the deadline: staff should call them."""
+    clinic = _clinic(session, booking)
+    card = Card(
+        title="締切後のキャンセル希望",
+        rows=booking_rows(clinic, booking),
+        note="キャンセル締切を過ぎています。お電話でご確認ください。",
+    )
+    _to_staff(session, booking, "late-cancel", (card,), now)
+
+
+def _when(session: Session, booking: Booking) -> str:
+    clinic = _clinic(session, booking)
+    return f"{words.moment(_local(clinic, booking.starts_at))}〜 {booking.course.name}"
+
+
+def confirmed(session: Session, *, booking: Booking, now: datetime) -> None:
+    """Tell the patient their booking is confirmed."""
+    text = (
+        f"ご予約が確定しました。\n{_when(session, booking)}\n"
+        "ご来院をお待ちしております。変更・キャンセルは「予約確認」からどうぞ。"
+    )
+    _to_patient(session, booking, "confirmed", (Say(text),), now)
+
+
+def declined(
+    session: Session,
+    *,
+    booking: Booking,
+    now: datetime,
+    reason: str | None = None,
+    alternatives: tuple[datetime, ...] = (),
+) -> None:
+    """Tell the patient the request could not be accepted, with other times to tap."""
+    clinic = _clinic(session, booking)
+    because = f"（{reason}）" if reason else ""
+    lines = [
+        f"申し訳ございません。{_when(session, booking)} のご予約はお受けできませんでした{because}。"
+    ]
+    choices = tuple(
+        Choice(words.moment(_local(clinic, start)), f"rebook:{booking.id}:{start.isoformat()}")
+        for start in alternatives[:4]
+    )
+    lines.append(
+        "下の候補から選ぶか、「予約」と送って別の日時をお選びください。"
+        if choices
+        else "「予約」と送って別の日時をお選びください。"
+    )
+    _to_patient(session, booking, "declined", (Say("\n".join(lines), choices),), now)
+
+
+def proposed(session: Session, *, booking: Booking, now: datetime) -> None:
+    """Staff offered another time: the patient accepts or declines with a tap."""
+    text = (
+        f"ご希望の日時はご予約がいっぱいでした。\n{_when(session, booking)}\nはいかがでしょうか。"
+    )
+    choices = (
+        Choice("この日時で予約する", f"proposal:{booking.id}:accept"),
+        Choice("別の日時にする", f"proposal:{booking.id}:decline"),
+    )
+    _to_patient(session, booking, "proposed", (Say(text, choices),), now)
+
+
+def cancelled_by_clinic(
+    session: Session, *, booking: Booking, now: datetime, reason: str | None = None
+) -> None:
+    """Tell the patient the clinic cancelled their booking."""
+    because = f"\n理由: {reason}" if reason else ""
+    text = (
+        f"誠に申し訳ございません。{_when(session, booking)} のご予約を"
+        f"キャンセルさせていただきました。{because}\nお手数ですが「予約」と送って別の日時をお選びください。"
+    )
+    _to_patient(session, booking, "cancelled", (Say(text),), now)
