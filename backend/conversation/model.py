@@ -202,3 +202,5 @@ class Facts:
     media: tuple[MediaInfo, ...] = ()
     patient: PatientInfo | None = None
     actor: str = ""
+    # Who the conversation is with: a LINE user id, "<group id>:<user id>", or a call id.
+    subject: str = ""

@@ -37,6 +37,7 @@ def load(
     now: datetime,
     patient_id: int | None = None,
     actor: str = "",
+    subject: str = "",
 ) -> Facts:
     """Facts for one event; `now` is converted to the clinic's zone."""
     clinic = session.get(Clinic, clinic_id)
@@ -51,6 +52,7 @@ def load(
         media=_media(session, clinic_id),
         patient=PatientInfo(patient.id, patient.name) if patient else None,
         actor=actor,
+        subject=subject,
     )
 
 

@@ -76,20 +76,23 @@ def _route(
     linked staff member's 1:1 chat, or a patient."""
     member = _staff_member(session, clinic.id, source.user_id)
     actor = f"staff:{member.id}" if member else ""
+    user_id = source.user_id or ""
+    subject = f"{source.group_id}:{user_id or '-'}" if source.group_id else user_id
 
     def staff_facts() -> Facts:
-        return facts.load(session, clinic_id=clinic.id, now=now, actor=actor)
+        return facts.load(session, clinic_id=clinic.id, now=now, actor=actor, subject=subject)
 
     if source.group_id is not None:
         table = staff.GROUP if source.group_id == clinic.line_staff_group_id else staff.OTHER_GROUP
-        return table, f"{source.group_id}:{source.user_id or '-'}", staff_facts
-    user_id = source.user_id or ""
+        return table, subject, staff_facts
     if member is not None:
-        return staff.DIRECT, user_id, staff_facts
+        return staff.DIRECT, subject, staff_facts
 
     def patient_facts() -> Facts:
         patient_id = _patient_id(session, clinic.id, user_id)
-        return facts.load(session, clinic_id=clinic.id, now=now, patient_id=patient_id)
+        return facts.load(
+            session, clinic_id=clinic.id, now=now, patient_id=patient_id, subject=subject
+        )
 
     return patient.TABLE, user_id, patient_facts
 
