@@ -18,6 +18,15 @@ from backend.models.clinic import (
     StaffDayOff,
     StaffShift,
 )
+from backend.models.messaging import (
+    Campaign,
+    CampaignStatus,
+    MessageRule,
+    RuleKind,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitStatus,
+)
 from backend.models.patient import AuditLog, Media, MediaSpend, Patient, PatientTag
 from backend.models.types import (
     AuditAction,
@@ -50,6 +59,8 @@ __all__ = [
     "BookingStatus",
     "CallLog",
     "CallOutcome",
+    "Campaign",
+    "CampaignStatus",
     "Channel",
     "Clinic",
     "ClosedDay",
@@ -62,6 +73,7 @@ __all__ = [
     "Media",
     "MediaSpend",
     "MessageKind",
+    "MessageRule",
     "OpeningHours",
     "OutboxMessage",
     "OutboxStatus",
@@ -70,6 +82,7 @@ __all__ = [
     "Patient",
     "PatientTag",
     "PaymentKind",
+    "RuleKind",
     "Source",
     "Staff",
     "StaffDayOff",
@@ -77,4 +90,7 @@ __all__ = [
     "StaffShift",
     "Visit",
     "VisitAmendment",
+    "WaitStatus",
+    "WaitlistEntry",
+    "WaitlistOffer",
 ]

@@ -43,6 +43,14 @@ class Clinic(Base):
     # (a counter could repeat after a rollback and serve a stale cache).
     schedule_token: Mapped[str] = mapped_column(String(32), default=lambda: uuid4().hex)
     line_add_url: Mapped[str | None] = mapped_column(String(200))
+    # Messages: marketing waits outside quiet hours; transactional ones too if the clinic
+    # chooses; marketing goes to one patient at most once per interval.
+    quiet_start: Mapped[time] = mapped_column(Time, default=time(21))
+    quiet_end: Mapped[time] = mapped_column(Time, default=time(9))
+    quiet_hours_transactional: Mapped[bool] = mapped_column(Boolean, default=False)
+    marketing_interval_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Set when LINE answers that the monthly message quota is used up.
+    line_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The LINE group where staff answer requests (linked with `uketsuke staff link-group`).
     line_staff_group_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -123,6 +123,9 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # A send without provider idempotency (SMS) was interrupted: it may or may not have
+    # gone out, so it is never retried blindly; staff decide.
+    UNCERTAIN = "uncertain"
 
 
 class CallOutcome(StrEnum):
