@@ -16,6 +16,8 @@ from backend.api import errors, routes
 from backend.api.deps import Store
 from backend.db import Database
 from backend.settings import Settings, check_for_production, get_settings
+from bot import webhook
+from reminders import dispatch
 
 
 def utc_now() -> datetime:
@@ -40,8 +42,11 @@ def create_app(
     app.state.settings = settings
     app.state.store = store or Database(settings.database_url)
     app.state.clock = clock
+    # Called after a webhook has answered: sends what the webhook queued. Tests replace it.
+    app.state.kick = dispatch.Kick(app.state.store, settings=settings, clock=clock)
     errors.install(app, settings)
     app.include_router(routes.router)
+    app.include_router(webhook.router)
     return app
 
 

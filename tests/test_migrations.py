@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend import migrate
 from backend.db import Base, make_engine
-from backend.models import Channel, MessageKind, OutboxMessage, OutboxStatus
+from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus
 
 
 def test_models_and_migrations_agree(session: Session) -> None:
@@ -56,4 +58,28 @@ def test_the_migrations_go_down_and_up_again(tmp_path: Path) -> None:
     migrate.upgrade(engine)
     with engine.connect() as connection:
         assert connection.execute(text("select count(*) from outbox_message")).scalar() == 0
+    engine.dispose()
+
+
+def test_upgrading_a_database_that_holds_a_clinic_keeps_it(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'populated.db'}")
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    first = script.get_base()
+    migrate.upgrade(engine, first)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into clinic (name, timezone, slot_step_minutes, lead_time_minutes,"
+                " horizon_days, cancel_deadline_minutes, request_hold_minutes, auto_approve,"
+                " holidays_closed, schedule_token, created_at) values ('既存院', 'Asia/Tokyo',"
+                " 15, 60, 60, 180, 1440, 0, 1, 'x', '2026-01-01 00:00:00')"
+            )
+        )
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        clinic = session.scalars(select(Clinic)).one()
+        assert clinic.name == "既存院"
+        assert (clinic.quiet_start, clinic.quiet_end) == (time(21), time(9))
+        assert clinic.marketing_interval_days == 7
+        assert clinic.quiet_hours_transactional is False
     engine.dispose()

@@ -44,7 +44,7 @@ def handle(
     clinic = session.get(Clinic, clinic_id)
     if clinic is None:
         raise LookupError(f"clinic {clinic_id} not found")
-    table, subject, load = _route(session, clinic, source, now)
+    table, subject, load = _route(session, clinic, source, now, event)
     replies = runner.converse(
         session,
         clinic_id=clinic_id,
@@ -70,10 +70,10 @@ def handle(
 
 
 def _route(
-    session: Session, clinic: Clinic, source: Source, now: datetime
+    session: Session, clinic: Clinic, source: Source, now: datetime, event: Event
 ) -> tuple[Table, str, runner.FactsLoader]:
     """Pick the table: the staff group, another group (only link codes count there), a
-    linked staff member's 1:1 chat, or a patient."""
+    linked staff member's 1:1 chat (or anyone's 1:1 staff link code), or a patient."""
     member = _staff_member(session, clinic.id, source.user_id)
     actor = f"staff:{member.id}" if member else ""
     user_id = source.user_id or ""
@@ -85,7 +85,7 @@ def _route(
     if source.group_id is not None:
         table = staff.GROUP if source.group_id == clinic.line_staff_group_id else staff.OTHER_GROUP
         return table, subject, staff_facts
-    if member is not None:
+    if member is not None or staff.is_link_code(event):
         return staff.DIRECT, subject, staff_facts
 
     def patient_facts() -> Facts:

@@ -192,10 +192,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_waitlist_offer")),
     )
     with op.batch_alter_table("clinic", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("quiet_start", sa.Time(), nullable=False))
-        batch_op.add_column(sa.Column("quiet_end", sa.Time(), nullable=False))
-        batch_op.add_column(sa.Column("quiet_hours_transactional", sa.Boolean(), nullable=False))
-        batch_op.add_column(sa.Column("marketing_interval_days", sa.Integer(), nullable=False))
+        # Existing clinics get the defaults the model gives new ones.
+        batch_op.add_column(
+            sa.Column("quiet_start", sa.Time(), nullable=False, server_default="21:00:00")
+        )
+        batch_op.add_column(
+            sa.Column("quiet_end", sa.Time(), nullable=False, server_default="09:00:00")
+        )
+        batch_op.add_column(
+            sa.Column(
+                "quiet_hours_transactional",
+                sa.Boolean(),
+                nullable=False,
+                server_default=sa.false(),
+            )
+        )
+        batch_op.add_column(
+            sa.Column("marketing_interval_days", sa.Integer(), nullable=False, server_default="7")
+        )
         batch_op.add_column(
             sa.Column("line_paused_until", backend.db.UTCDateTime(timezone=True), nullable=True)
         )

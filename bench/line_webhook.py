@@ -1,0 +1,310 @@
+"""Benchmark: signed LINE webhooks from 32 concurrent senders vs a bare FastAPI endpoint.
+
+    .venv/bin/python bench/line_webhook.py [--events N] [--senders 32] [--database-url URL]
+
+Serves the real app (uvicorn, one process, 127.0.0.1) with a bare endpoint beside it, and
+a fake LINE API in another process for the replies the webhook queues. Registered patients
+send 「こんにちは」 (the patient table answers with its help message) as really signed
+message events, one event per request, each with its own webhookEventId and reply token.
+Rounds alternate bare / webhook so machine noise hits both alike. Prints throughput
+(events/s), p50/p99 latency and the ratios, then checks the inbox: every event stored
+exactly once. Goal: at least half the bare endpoint's throughput, p99 under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from datetime import time as clock
+from multiprocessing.pool import Pool
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import FastAPI, Request
+from sqlalchemy import func, select
+
+from backend import migrate
+from backend.app import create_app
+from backend.db import Database
+from backend.models import (
+    Bed,
+    Clinic,
+    Course,
+    InboundEvent,
+    OpeningHours,
+    OutboxMessage,
+    OutboxStatus,
+    Patient,
+    PaymentKind,
+    Staff,
+    StaffShift,
+)
+from bot import chat
+
+SECRET = "bench-channel-secret"
+TOKEN = "bench-access-token"
+BOT = "U" + "0" * 32
+TEXT = "こんにちは"
+PROCESSES = 4  # client processes, so the senders' own GIL does not cap the numbers
+WARM_UP = 4  # events per sender before measuring
+Sample = tuple[list[float], float]
+APP_DIR = Path(__file__).parent  # uvicorn imports bench_app from here
+
+
+def bench_app() -> FastAPI:
+    """The real app (settings from the environment) with a bare endpoint beside it."""
+    app = create_app()
+
+    @app.post("/bare")
+    async def bare(request: Request) -> dict[str, bool]:
+        await request.body()
+        return {"ok": True}
+
+    return app
+
+
+def build_clinic(database: Database, senders: list[str]) -> None:
+    """A clinic open every day, one staff member, one bed, and a patient per sender."""
+    now = datetime.now(UTC)
+    with database.transaction() as session:
+        clinic = Clinic(name="ベンチ整骨院", phone="+81312345678", created_at=now)
+        session.add(clinic)
+        session.flush()
+        session.add_all(
+            OpeningHours(clinic_id=clinic.id, weekday=d, opens_at=clock(9), closes_at=clock(20))
+            for d in range(7)
+        )
+        staff = Staff(clinic_id=clinic.id, name="施術者", created_at=now)
+        session.add_all([staff, Bed(clinic_id=clinic.id, name="ベッド1")])
+        session.add(
+            Course(
+                clinic_id=clinic.id,
+                name="骨盤矯正",
+                staff_minutes=20,
+                machine_minutes=10,
+                price_yen=4400,
+                payment_kind=PaymentKind.SELF_PAY,
+            )
+        )
+        session.flush()
+        session.add_all(
+            StaffShift(staff_id=staff.id, weekday=d, starts_at=clock(9), ends_at=clock(20))
+            for d in range(7)
+        )
+        session.add_all(
+            Patient(
+                clinic_id=clinic.id,
+                name=f"ベンチ 患者{n}",
+                line_user_id=user,
+                consent_line=True,
+                created_at=now,
+                updated_at=now,
+            )
+            for n, user in enumerate(senders)
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(target: str, env: dict[str, str]) -> Iterator[str]:
+    """`uvicorn TARGET --factory` in a subprocess; yields its base URL once it answers."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", target, "--factory", "--app-dir", str(APP_DIR),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server for {url} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)  # any answer, even 404, means it listens
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within 30 s")
+
+
+def signed(user: str) -> tuple[bytes, dict[str, str]]:
+    """One really signed webhook body with a fresh message event from `user`."""
+    now_ms = int(time.time() * 1000)
+    event = chat.message_event(TEXT, chat.user_source(user), now_ms=now_ms)
+    body = chat.webhook_body([event], destination=BOT)
+    return body, {"Content-Type": "application/json", "X-Line-Signature": chat.sign(SECRET, body)}
+
+
+def sender(base: str, path: str, users: list[str], count: int, start_at: float) -> Sample:
+    """Post `count` events for each user from its own thread and keep-alive connection,
+    starting at `start_at` (time.monotonic, shared by all processes on Linux)."""
+    address = urlsplit(base)
+
+    def one(user: str) -> list[float]:
+        connection = http.client.HTTPConnection(address.hostname or "", address.port)
+        latencies = []
+        for _ in range(count):
+            body, headers = signed(user)
+            began = time.perf_counter()
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            latencies.append((time.perf_counter() - began) * 1000)
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}")
+        connection.close()
+        return latencies
+
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    with ThreadPoolExecutor(len(users)) as threads:
+        latencies = [value for result in threads.map(one, users) for value in result]
+    return latencies, time.monotonic()
+
+
+def round_trip(
+    pool: Pool, base: str, path: str, senders: list[str], events: int
+) -> tuple[list[float], float]:
+    """`events` posts from all senders at once, spread over the pool's processes (the
+    client must not be what limits the server); latencies in ms and the elapsed seconds."""
+    count = max(1, events // len(senders))
+    shares = [share for n in range(PROCESSES) if (share := senders[n::PROCESSES])]
+    start_at = time.monotonic() + 0.2
+    results = pool.starmap(sender, [(base, path, share, count, start_at) for share in shares])
+    latencies = [value for values, _ in results for value in values]
+    return latencies, max(finished for _, finished in results) - start_at
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def measure(
+    pool: Pool, base: str, senders: list[str], events: int, rounds: int
+) -> dict[str, dict[str, float]]:
+    """Alternate bare and webhook rounds; throughput and latency of each side."""
+    totals: dict[str, tuple[float, list[float]]] = {"bare": (0.0, []), "webhook": (0.0, [])}
+    round_trip(pool, base, "/bare", senders, len(senders) * WARM_UP)
+    round_trip(pool, base, "/line/webhook", senders, len(senders) * WARM_UP)
+    for _ in range(rounds):
+        for name, path in (("bare", "/bare"), ("webhook", "/line/webhook")):
+            latencies, elapsed = round_trip(pool, base, path, senders, events // rounds)
+            seconds, seen = totals[name]
+            totals[name] = (seconds + elapsed, seen + latencies)
+    return {
+        name: {
+            "events": len(seen),
+            "per_second": len(seen) / seconds,
+            "p50": percentile(seen, 0.5),
+            "p99": percentile(seen, 0.99),
+        }
+        for name, (seconds, seen) in totals.items()
+    }
+
+
+def report(results: dict[str, dict[str, float]], senders: int) -> tuple[float, float]:
+    """Print both sides and their ratios; answer the throughput ratio and the webhook p99."""
+    bare, hook = results["bare"], results["webhook"]
+    print(f"\n{int(hook['events'])} events per side from {senders} concurrent senders")
+    print(f"{'':10}{'bare':>10}{'webhook':>10}{'ratio':>9}")
+    for key, label in (("per_second", "events/s"), ("p50", "p50 ms"), ("p99", "p99 ms")):
+        print(f"{label:10}{bare[key]:>10.1f}{hook[key]:>10.1f}{hook[key] / bare[key]:>8.2f}x")
+    return hook["per_second"] / bare["per_second"], hook["p99"]
+
+
+def check_inbox(database: Database, sent: int) -> bool:
+    with database.reader() as session:
+        rows = session.scalar(select(func.count()).select_from(InboundEvent)) or 0
+        distinct = session.scalar(select(func.count(func.distinct(InboundEvent.external_id)))) or 0
+    print(
+        f"inbox: {rows} rows for {sent} events sent; duplicates {rows - distinct}, "
+        f"lost {sent - distinct}"
+    )
+    return rows == distinct == sent
+
+
+def drained(database: Database, fake: str, seconds: float = 20) -> None:
+    """Wait (a while) for the outbox to empty; report it and what the fake LINE API got."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with database.reader() as session:
+            counts = dict(
+                session.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                ).all()
+            )
+        pending = sum(n for status, n in counts.items() if status != OutboxStatus.SENT)
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    print("outbox after the run: " + ", ".join(f"{k.value} {v}" for k, v in counts.items()))
+    received = httpx.get(f"{fake}/_fake/messages", params={"since": 10**9}).json()["next"]
+    print(f"messages the fake LINE API received: {received}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=3200, help="webhook events per side")
+    parser.add_argument("--senders", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    args = parser.parse_args()
+    senders = [chat.new_user_id() for _ in range(args.senders)]
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{folder}/bench.db"
+        database = Database(url)
+        migrate.upgrade(database.engine)
+        build_clinic(database, senders)
+        with serve("bot.fake_line:create_app", {}) as fake:
+            env = {
+                "UKETSUKE_ENV": "development",
+                "UKETSUKE_DATABASE_URL": url,
+                "UKETSUKE_LOG_LEVEL": "WARNING",
+                "UKETSUKE_LINE_CHANNEL_SECRET": SECRET,
+                "UKETSUKE_LINE_ACCESS_TOKEN": TOKEN,
+                "UKETSUKE_LINE_API_BASE": fake,
+                "UKETSUKE_LINE_DATA_API_BASE": fake,
+            }
+            with serve("line_webhook:bench_app", env) as base, Pool(PROCESSES) as pool:
+                results = measure(pool, base, senders, args.events, args.rounds)
+                ratio, p99 = report(results, args.senders)
+                per_round = max(1, args.events // args.rounds // args.senders) * args.senders
+                stored_once = check_inbox(
+                    database, per_round * args.rounds + args.senders * WARM_UP
+                )
+                drained(database, fake)
+        database.dispose()
+    met = ratio >= 0.5 and p99 < 50 and stored_once
+    print(
+        f"\ngoal (>= 0.5x bare throughput, p99 < 50 ms, every event stored once): "
+        f"{'met' if met else 'NOT met'} ({ratio:.2f}x, p99 {p99:.1f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

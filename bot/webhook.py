@@ -1,0 +1,142 @@
+"""`POST /line/webhook`: verify the signature, record each event once, let the dialogue
+answer it, commit, answer 200, and only then drain the outbox (DESIGN rules 1–3 and 7).
+
+The request never waits on LINE: answers are outbox rows, sent by the `kick` the
+composition root puts on `app.state`, as a background task after the response.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from backend import inbox
+from backend.api.deps import Store
+from backend.dialogue import line
+from backend.models import Clinic
+from backend.settings import Settings
+from bot import events
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+SOURCE = "line"
+
+
+class NoClinic(LookupError):
+    """The LINE channel has no clinic to belong to (none configured, or none at all)."""
+
+
+@router.post("/line/webhook", include_in_schema=False)
+async def webhook(request: Request) -> JSONResponse:
+    """Take one webhook delivery from LINE."""
+    settings: Settings = request.app.state.settings
+    secret = settings.line.channel_secret.get_secret_value()
+    body = await request.body()
+    if not secret:
+        log.error("LINE webhook refused: UKETSUKE_LINE_CHANNEL_SECRET is not configured")
+        return _refusal(401, "the webhook is not configured", "unauthorized")
+    if not signature_is_valid(secret, body, request.headers.get("x-line-signature", "")):
+        log.warning("LINE webhook refused: missing or wrong X-Line-Signature")
+        return _refusal(401, "invalid signature", "unauthorized")
+    try:
+        received = events.parse(body)
+    except events.Malformed as error:
+        # The reason is an exception name only: the body may hold what patients wrote.
+        log.warning("LINE webhook refused: malformed body (%s)", error)
+        return _refusal(400, "malformed webhook body", "bad_request")
+    return await _take(request, received, settings)
+
+
+def signature_is_valid(secret: str, body: bytes, signature: str) -> bool:
+    """Whether `signature` is LINE's base64 HMAC-SHA256 of the raw body under `secret`."""
+    # An empty secret is a key anyone can sign with.
+    if not secret:
+        return False
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode())
+
+
+async def _take(
+    request: Request, received: list[events.Received], settings: Settings
+) -> JSONResponse:
+    """Handle the events off the event loop; drain the outbox after answering."""
+    store: Store = request.app.state.store
+    now: datetime = request.app.state.clock()
+    clinic_id = settings.line.clinic_id
+    kick = BackgroundTask(request.app.state.kick)
+    try:
+        handled = await run_in_threadpool(record_all, store, received, now=now, clinic_id=clinic_id)
+    except Exception as error:
+        # Not a 2xx: the failed event was rolled back, and LINE may deliver it again (the
+        # events before it are in the inbox and will be skipped). Exception texts can
+        # carry database parameters, that is patients' words: log the type only.
+        log.error("LINE webhook: an event could not be handled (%s)", type(error).__name__)
+        log.debug("LINE webhook failure", exc_info=True)
+        return _refusal(503, "the events could not be handled now", "unavailable", kick)
+    return JSONResponse({}, background=kick if handled else None)
+
+
+def record_all(
+    store: Store, received: list[events.Received], *, now: datetime, clinic_id: int | None
+) -> int:
+    """Record and handle each event in order, one transaction each; count the new ones."""
+    return sum(record(store, item, now=now, clinic_id=clinic_id) for item in received)
+
+
+def record(store: Store, item: events.Received, *, now: datetime, clinic_id: int | None) -> bool:
+    """Record one event in the inbox and let the dialogue answer it, in one transaction;
+    False when LINE delivered it before."""
+    with store.transaction() as session:
+        clinic = _clinic_id(session, clinic_id)
+        row = inbox.record(
+            session,
+            source=SOURCE,
+            external_id=item.event_id,
+            kind=item.kind,
+            payload=item.raw,
+            now=now,
+            clinic_id=clinic,
+        )
+        if row is None:
+            return False
+        translated = events.translate(item.event)
+        if translated is not None:
+            line.handle(
+                session,
+                clinic_id=clinic,
+                source=translated.source,
+                event=translated.event,
+                now=now,
+                reply_token=translated.reply_token,
+            )
+        inbox.processed(row, now=now)
+    return True
+
+
+def _clinic_id(session: Session, configured: int | None) -> int:
+    """The configured clinic, else the first one."""
+    query = select(Clinic.id).order_by(Clinic.id).limit(1)
+    if configured is not None:
+        query = select(Clinic.id).where(Clinic.id == configured)
+    clinic_id = session.scalar(query)
+    if clinic_id is None:
+        raise NoClinic("no clinic for the LINE channel (UKETSUKE_LINE_CLINIC_ID)")
+    return clinic_id
+
+
+def _refusal(
+    status: int, detail: str, code: str, background: BackgroundTask | None = None
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, background=background)

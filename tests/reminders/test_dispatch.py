@@ -1,0 +1,265 @@
+"""The outbox drain: what it claims, that two drains never send a row twice, and that a
+row a crashed worker left behind is sent again under the same retry key."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import respx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import outbox
+from backend.conversation.model import Say
+from backend.db import Database
+from backend.models import Channel, Clinic, OutboxMessage, OutboxStatus
+from bot import client
+from reminders import dispatch
+from tests.bot.conftest import settings
+from tests.conftest import SessionStore
+from tests.factories import NOW, make_clinic
+
+PUSH = "/v2/bot/message/push"
+REPLY = "/v2/bot/message/reply"
+
+
+@pytest.fixture
+def clinic(session: Session) -> Clinic:
+    return make_clinic(session, hours=False)
+
+
+def queue(
+    session: Session, clinic: Clinic, text: str = "こんにちは", **overrides: Any
+) -> OutboxMessage:
+    """A LINE row as the dialogue queues it, then with `overrides` applied."""
+    row = outbox.line_replies(
+        session, clinic_id=clinic.id, to=f"U-{text}", replies=[Say(text)], purpose="test", now=NOW
+    )
+    assert row is not None
+    for name, value in overrides.items():
+        setattr(row, name, value)
+    session.flush()
+    return row
+
+
+def drain(session: Session, now: datetime = NOW, **options: Any) -> dispatch.Drained:
+    return dispatch.drain(SessionStore(session), now=now, settings=settings(), **options)
+
+
+def pushed_keys(route: respx.Route) -> list[str]:
+    return [call.request.headers["X-Line-Retry-Key"] for call in route.calls]
+
+
+def refreshed(session: Session, row: OutboxMessage) -> OutboxMessage:
+    session.refresh(row)
+    return row
+
+
+def test_only_due_rows_are_claimed(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    push = line_api.post(PUSH).respond(200, json={})
+    due = queue(session, clinic, "due")
+    later = queue(session, clinic, "later", due_at=NOW + timedelta(minutes=1))
+    sent = queue(session, clinic, "sent", status=OutboxStatus.SENT)
+    failed = queue(session, clinic, "failed", status=OutboxStatus.FAILED)
+    sms = queue(session, clinic, "sms", channel=Channel.SMS, recipient="+819012345678")
+    busy = queue(
+        session, clinic, "busy", status=OutboxStatus.SENDING, claimed_at=NOW - timedelta(seconds=30)
+    )
+
+    drained = drain(session)
+
+    assert (drained.claimed, drained.sent) == (1, 1)
+    assert pushed_keys(push) == [due.retry_key]
+    statuses = {row.id: refreshed(session, row).status for row in (later, sent, failed, sms, busy)}
+    assert statuses == {
+        later.id: "pending",
+        sent.id: "sent",
+        failed.id: "failed",
+        sms.id: "pending",  # no SMS sender yet: it waits, unclaimed
+        busy.id: "sending",  # another worker is on it, within its lease
+    }
+    assert refreshed(session, due).status == "sent"
+
+
+def test_the_oldest_due_rows_go_first_up_to_the_limit(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    push = line_api.post(PUSH).respond(200, json={})
+    rows = [queue(session, clinic, str(n), due_at=NOW - timedelta(minutes=n)) for n in range(3)]
+
+    drained = drain(session, limit=2)
+
+    assert drained.claimed == 2
+    assert pushed_keys(push) == [rows[2].retry_key, rows[1].retry_key]
+
+
+def test_a_row_left_sending_past_its_lease_is_sent_again_with_the_same_key(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    push = line_api.post(PUSH).respond(409, json={"message": "The retry key is already accepted"})
+    stale = queue(
+        session,
+        clinic,
+        "stale",
+        status=OutboxStatus.SENDING,
+        claimed_at=NOW - dispatch.LEASE,
+        attempts=1,
+    )
+
+    drained = drain(session)
+
+    assert drained.sent == 1
+    assert pushed_keys(push) == [stale.retry_key]
+    row = refreshed(session, stale)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 2, NOW)
+
+
+def test_a_row_claimed_again_meanwhile_is_not_overwritten(session: Session, clinic: Clinic) -> None:
+    row = queue(session, clinic)
+    store = SessionStore(session)
+    (job,) = dispatch.claim(store, channels=[Channel.LINE], now=NOW, limit=10)
+    # The lease ran out and another drain took the row.
+    taken = dispatch.claim(store, channels=[Channel.LINE], now=NOW + dispatch.LEASE, limit=10)
+
+    drained = dispatch.settle(store, [(job, client.Failed("late"))], now=NOW)
+
+    assert [t.id for t in taken] == [row.id]
+    assert drained.lost == [row.id]
+    row = refreshed(session, row)
+    assert (row.status, row.claimed_at, row.last_error) == (
+        "sending",
+        NOW + dispatch.LEASE,
+        None,
+    )
+
+
+def test_retries_give_up_after_the_last_attempt(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    line_api.post(PUSH).respond(500, json={"message": "Internal server error"})
+    row = queue(session, clinic, attempts=dispatch.MAX_ATTEMPTS - 1)
+
+    drained = drain(session)
+
+    row = refreshed(session, row)
+    assert drained.failed == 1
+    assert row.status == "failed"
+    assert (
+        row.last_error
+        == f"gave up after {dispatch.MAX_ATTEMPTS} attempts: LINE 500: Internal server error"
+    )
+
+
+def test_once_line_asks_to_wait_the_rest_of_the_drain_waits_untried(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    push = line_api.post(PUSH).respond(503, json={"message": "Service Unavailable"})
+    first, *rest = [
+        queue(session, clinic, str(n), due_at=NOW - timedelta(minutes=3 - n)) for n in range(3)
+    ]
+
+    drained = drain(session)
+
+    assert (drained.retried, drained.deferred) == (1, 2)
+    assert push.call_count == 1
+    tried = refreshed(session, first)
+    assert (tried.status, tried.attempts) == ("pending", 1)
+    untried = [refreshed(session, row) for row in rest]
+    assert {(row.status, row.attempts, row.claimed_at) for row in untried} == {("pending", 0, None)}
+    assert {row.due_at for row in untried} == {NOW + dispatch.FIRST_BACKOFF}
+
+
+@pytest.mark.parametrize(
+    ("attempts", "wait"),
+    [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600), (40, 3600)],
+)
+def test_backoff_doubles_up_to_an_hour(attempts: int, wait: int) -> None:
+    assert dispatch.backoff(attempts) == timedelta(seconds=wait)
+
+
+def test_more_than_five_messages_go_by_push_with_a_key_per_request(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    reply = line_api.post(REPLY).respond(200, json={})
+    push = line_api.post(PUSH).mock(
+        side_effect=[
+            respx.MockResponse(200, json={}),
+            respx.MockResponse(500, json={"message": "Internal server error"}),
+            respx.MockResponse(409, json={"message": "The retry key is already accepted"}),
+            respx.MockResponse(200, json={}),
+        ]
+    )
+    row = outbox.line_replies(
+        session,
+        clinic_id=clinic.id,
+        to="U1",
+        replies=[Say(str(n)) for n in range(6)],
+        purpose="test",
+        now=NOW,
+        reply_token="fresh",
+    )
+    assert row is not None
+    second = client.request_key(row.retry_key, 1)
+    assert second == str(uuid.uuid5(uuid.UUID(row.retry_key), "1"))
+
+    drain(session)
+    drain(session, now=NOW + dispatch.FIRST_BACKOFF)
+
+    # A reply token answers one request only, and could not be retried without a repeat.
+    assert reply.call_count == 0
+    assert pushed_keys(push) == [row.retry_key, second, row.retry_key, second]
+    assert refreshed(session, row).status == "sent"
+
+
+def test_a_kick_during_a_drain_runs_one_more(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[datetime] = []
+    kick = dispatch.Kick(SessionStore(session), settings=settings(), clock=lambda: NOW)
+
+    def drain(store: Any, *, now: datetime, settings: Any) -> dispatch.Drained:
+        runs.append(now)
+        if len(runs) == 1:
+            kick()  # as another webhook's kick would, while this drain runs
+        return dispatch.Drained()
+
+    monkeypatch.setattr(dispatch, "drain", drain)
+
+    kick()
+
+    assert runs == [NOW, NOW]
+
+
+def test_two_drains_at_once_send_each_row_once(
+    committed: Database, line_api: respx.MockRouter
+) -> None:
+    with committed.transaction() as session:
+        clinic = make_clinic(session, hours=False)
+        rows = [queue(session, clinic, str(n)) for n in range(20)]
+        keys = sorted(row.retry_key for row in rows)
+    push = line_api.post(PUSH).respond(200, json={})
+    start = threading.Barrier(2)
+
+    def worker() -> int:
+        start.wait()
+        sent, claimed = 0, True
+        while claimed:
+            drained = dispatch.drain(committed, now=NOW, settings=settings(), limit=3)
+            sent, claimed = sent + drained.sent, drained.claimed > 0
+        return sent
+
+    with ThreadPoolExecutor(2) as pool:
+        counts = [future.result() for future in [pool.submit(worker) for _ in range(2)]]
+
+    assert sum(counts) == 20
+    assert sorted(pushed_keys(push)) == keys
+    with committed.reader() as session:
+        statuses = set(session.scalars(select(OutboxMessage.status)))
+    assert statuses == {"sent"}
