@@ -5,6 +5,7 @@ This is the one backend module allowed to import `bot`, `telephony` and `reminde
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ from backend.api import errors, routes
 from backend.api.deps import Store
 from backend.db import Database
 from backend.settings import Settings, check_for_production, get_settings
-from bot import webhook
+from bot import inbound, webhook
 from reminders import dispatch
 
 
@@ -42,8 +43,15 @@ def create_app(
     app.state.settings = settings
     app.state.store = store or Database(settings.database_url)
     app.state.clock = clock
-    # Called after a webhook has answered: sends what the webhook queued. Tests replace it.
-    app.state.kick = dispatch.Kick(app.state.store, settings=settings, clock=clock)
+    # Called after a webhook has answered: handles the events it recorded, then sends the
+    # answers they queued. Tests may replace it.
+    store = app.state.store
+    app.state.kick = dispatch.Kick(
+        store,
+        settings=settings,
+        clock=clock,
+        before=[functools.partial(inbound.process, store, clock=clock)],
+    )
     errors.install(app, settings)
     app.include_router(routes.router)
     app.include_router(webhook.router)

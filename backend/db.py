@@ -9,8 +9,9 @@ GETs) use a deferred `BEGIN` so they never wait on writers (WAL mode).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,12 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        # SQLite takes one writer at a time and makes the others poll with growing sleeps
+        # (up to 100 ms each). Queueing this process's writers on a lock first hands the
+        # database over the moment it is free; other processes still wait in busy_timeout.
+        self._writers: AbstractContextManager[Any] = (
+            threading.RLock() if is_sqlite(url) else nullcontext()
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         reader = self.engine.execution_options(**{READ_ONLY: True})
         self.read_sessions = sessionmaker(reader, expire_on_commit=False)
@@ -108,7 +115,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Yield a session whose work is committed on success and rolled back on error."""
-        with self.sessions() as session, session.begin():
+        with self._writers, self.sessions() as session, session.begin():
             yield session
 
     @contextmanager

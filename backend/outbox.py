@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.conversation import codec
@@ -20,6 +20,19 @@ from backend.models import Channel, MessageKind, OutboxMessage, OutboxStatus
 
 # LINE reply tokens last about a minute; answer well inside it or fall back to push.
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+
+
+def _insert(dialect: Any) -> Any:
+    # A business key seen before (a rule firing twice) inserts nothing, and says so.
+    return (
+        dialect.insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
+    )
+
+
+# Built once: every answer of every conversation is one of these.
+_INSERTS = {"postgresql": _insert(postgresql), "sqlite": _insert(sqlite)}
 
 
 def enqueue(
@@ -35,30 +48,29 @@ def enqueue(
     kind: MessageKind = MessageKind.TRANSACTIONAL,
     due_at: datetime | None = None,
     patient_id: int | None = None,
-) -> OutboxMessage | None:
-    """Queue a message; None when a message with the same idempotency key already exists."""
+) -> int | None:
+    """Queue a message and return its id; None when a message with the same idempotency
+    key already exists."""
     retry_key = str(uuid4())
-    key = idempotency_key or f"{purpose}:{retry_key}"
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
-        return None
-    message = OutboxMessage(
-        clinic_id=clinic_id,
-        patient_id=patient_id,
-        channel=channel,
-        recipient=recipient,
-        kind=kind,
-        purpose=purpose,
-        payload=payload,
-        due_at=due_at or now,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        idempotency_key=key,
-        retry_key=retry_key,
-        created_at=now,
-    )
-    session.add(message)
+    values = {
+        "clinic_id": clinic_id,
+        "patient_id": patient_id,
+        "channel": channel,
+        "recipient": recipient,
+        "kind": kind,
+        "purpose": purpose,
+        "payload": payload,
+        "due_at": due_at or now,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "idempotency_key": idempotency_key or f"{purpose}:{retry_key}",
+        "retry_key": retry_key,
+        "created_at": now,
+    }
+    # Pending ORM changes (the patient just registered) must reach the database first.
     session.flush()
-    return message
+    connection = session.connection()
+    return connection.execute(_INSERTS[connection.dialect.name], values).scalar()
 
 
 def line_replies(
@@ -70,18 +82,20 @@ def line_replies(
     purpose: str,
     now: datetime,
     reply_token: str | None = None,
+    reply_until: datetime | None = None,
     idempotency_key: str | None = None,
     kind: MessageKind = MessageKind.TRANSACTIONAL,
     patient_id: int | None = None,
     due_at: datetime | None = None,
-) -> OutboxMessage | None:
-    """Queue replies for a LINE user or group, answering with `reply_token` while fresh."""
+) -> int | None:
+    """Queue replies for a LINE user or group, answering with `reply_token` while fresh
+    (until `reply_until`, by default a little under a minute from now)."""
     if not replies:
         return None
     payload: dict[str, Any] = {"replies": codec.dump(replies)}
     if reply_token:
         payload["reply_token"] = reply_token
-        payload["reply_until"] = (now + REPLY_TOKEN_LIFETIME).isoformat()
+        payload["reply_until"] = (reply_until or now + REPLY_TOKEN_LIFETIME).isoformat()
     return enqueue(
         session,
         clinic_id=clinic_id,

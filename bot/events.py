@@ -61,6 +61,11 @@ def parse(body: bytes) -> list[Received]:
         raise Malformed(type(error).__name__) from error
 
 
+def read(item: dict[str, Any]) -> Any:
+    """The SDK's model of one stored event (as recorded in the inbox)."""
+    return _model(item)
+
+
 def _model(item: dict[str, Any]) -> Any:
     # As the SDK's WebhookParser does: a type it does not know still has to carry the
     # common fields (mode, webhookEventId, deliveryContext) or the event is malformed.

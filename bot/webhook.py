@@ -1,8 +1,9 @@
-"""`POST /line/webhook`: verify the signature, record each event once, let the dialogue
-answer it, commit, answer 200, and only then drain the outbox (DESIGN rules 1–3 and 7).
+"""`POST /line/webhook`: verify the signature, parse, record every event in the inbox,
+commit, answer 200 (DESIGN rules 1, 2 and 7).
 
-The request never waits on LINE: answers are outbox rows, sent by the `kick` the
-composition root puts on `app.state`, as a background task after the response.
+The events are handled right after the answer, as LINE recommends, by the `kick` the
+composition root puts on `app.state` (bot.inbound, then the outbox drain), so a burst of
+events never keeps LINE waiting and the request never waits on LINE either.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from backend import inbox
 from backend.api.deps import Store
-from backend.dialogue import line
 from backend.models import Clinic
 from backend.settings import Settings
 from bot import events
@@ -71,66 +71,57 @@ def signature_is_valid(secret: str, body: bytes, signature: str) -> bool:
 async def _take(
     request: Request, received: list[events.Received], settings: Settings
 ) -> JSONResponse:
-    """Handle the events off the event loop; drain the outbox after answering."""
+    """Record the events off the event loop; handle and answer them after the response."""
     store: Store = request.app.state.store
     now: datetime = request.app.state.clock()
-    clinic_id = settings.line.clinic_id
     kick = BackgroundTask(request.app.state.kick)
     try:
-        handled = await run_in_threadpool(record_all, store, received, now=now, clinic_id=clinic_id)
+        recorded = await run_in_threadpool(
+            record_all, store, received, now=now, clinic_id=settings.line.clinic_id
+        )
     except Exception as error:
-        # Not a 2xx: the failed event was rolled back, and LINE may deliver it again (the
-        # events before it are in the inbox and will be skipped). Exception texts can
-        # carry database parameters, that is patients' words: log the type only.
-        log.error("LINE webhook: an event could not be handled (%s)", type(error).__name__)
+        # Not a 2xx: nothing was committed and LINE may deliver the events again. Exception
+        # texts can carry database parameters, that is patients' words: log the type only.
+        log.error("LINE webhook: events could not be recorded (%s)", type(error).__name__)
         log.debug("LINE webhook failure", exc_info=True)
-        return _refusal(503, "the events could not be handled now", "unavailable", kick)
-    return JSONResponse({}, background=kick if handled else None)
+        return _refusal(503, "the events could not be recorded now", "unavailable")
+    return JSONResponse({}, background=kick if recorded else None)
 
 
 def record_all(
     store: Store, received: list[events.Received], *, now: datetime, clinic_id: int | None
 ) -> int:
-    """Record and handle each event in order, one transaction each; count the new ones."""
-    return sum(record(store, item, now=now, clinic_id=clinic_id) for item in received)
-
-
-def record(store: Store, item: events.Received, *, now: datetime, clinic_id: int | None) -> bool:
-    """Record one event in the inbox and let the dialogue answer it, in one transaction;
-    False when LINE delivered it before."""
+    """Record every event of one delivery in one transaction; count the new ones (a
+    redelivered event is already in the inbox and is skipped)."""
+    if not received:
+        return 0
     with store.transaction() as session:
         clinic = _clinic_id(session, clinic_id)
-        row = inbox.record(
-            session,
-            source=SOURCE,
-            external_id=item.event_id,
-            kind=item.kind,
-            payload=item.raw,
-            now=now,
-            clinic_id=clinic,
-        )
-        if row is None:
-            return False
-        translated = events.translate(item.event)
-        if translated is not None:
-            line.handle(
+        new = [
+            inbox.record(
                 session,
-                clinic_id=clinic,
-                source=translated.source,
-                event=translated.event,
+                source=SOURCE,
+                external_id=item.event_id,
+                kind=item.kind,
+                payload=item.raw,
                 now=now,
-                reply_token=translated.reply_token,
+                clinic_id=clinic,
             )
-        inbox.processed(row, now=now)
-    return True
+            for item in received
+        ]
+    return sum(1 for event_id in new if event_id is not None)
+
+
+_FIRST_CLINIC = select(Clinic.id).order_by(Clinic.id).limit(1)
+_CLINIC = select(Clinic.id).where(Clinic.id == bindparam("clinic_id"))
 
 
 def _clinic_id(session: Session, configured: int | None) -> int:
     """The configured clinic, else the first one."""
-    query = select(Clinic.id).order_by(Clinic.id).limit(1)
-    if configured is not None:
-        query = select(Clinic.id).where(Clinic.id == configured)
-    clinic_id = session.scalar(query)
+    if configured is None:
+        clinic_id = session.scalar(_FIRST_CLINIC)
+    else:
+        clinic_id = session.scalar(_CLINIC, {"clinic_id": configured})
     if clinic_id is None:
         raise NoClinic("no clinic for the LINE channel (UKETSUKE_LINE_CLINIC_ID)")
     return clinic_id

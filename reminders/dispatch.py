@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -277,13 +277,22 @@ def line_sender(line: client.LineClient) -> Sender:
 
 
 class Kick:
-    """Drain the outbox now, e.g. after a webhook answered. Kicks that arrive while a
-    drain runs fold into one more run, so a burst of webhooks costs a few drains."""
+    """Run `before` (e.g. handling the webhook events just recorded), then drain the outbox,
+    right after a webhook answered. Kicks that arrive while a run goes on fold into one
+    more run, so a burst of webhooks costs a few runs."""
 
-    def __init__(self, store: Store, *, settings: Settings, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        before: Sequence[Callable[[], object]] = (),
+    ):
         self.store = store
         self.settings = settings
         self.clock = clock
+        self.before = tuple(before)
         self._running = threading.Lock()
         self._wanted = threading.Event()
 
@@ -297,6 +306,13 @@ class Kick:
                 self._running.release()
 
     def _run(self) -> None:
+        for step in self.before:
+            try:
+                step()
+            except Exception as error:
+                # What it left undone stays in its table for the next kick or tick.
+                log.error("kick step failed (%s)", type(error).__name__)
+                log.debug("kick step failure", exc_info=True)
         try:
             drained = drain(self.store, now=self.clock(), settings=self.settings)
         except Exception as error:

@@ -21,6 +21,7 @@ from backend import migrate
 from backend.app import create_app
 from backend.booking import schedule
 from backend.db import Base, Database, is_sqlite
+from backend.dialogue import facts
 from backend.settings import Settings
 from tests.factories import NOW
 
@@ -54,6 +55,7 @@ def session(database: Database) -> Iterator[Session]:
     transaction.rollback()
     connection.close()
     schedule.clear_cache()
+    facts.clear_cache()
 
 
 @pytest.fixture
@@ -64,6 +66,7 @@ def committed(database: Database) -> Iterator[Database]:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     schedule.clear_cache()
+    facts.clear_cache()
 
 
 def pytest_report_header() -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.conversation.model import (
@@ -21,7 +25,6 @@ from backend.models import (
     Course,
     Media,
     OpeningHours,
-    Patient,
     PaymentKind,
     Staff,
     StaffRole,
@@ -30,29 +33,91 @@ from backend.models import (
 WEEKDAYS = "月火水木金土日"
 
 
+@dataclass(frozen=True)
+class ClinicFacts:
+    """What every event of a clinic needs, cached until the clinic's config token changes."""
+
+    clinic: ClinicInfo
+    zone: ZoneInfo
+    courses: tuple[CourseInfo, ...]
+    staff: tuple[StaffInfo, ...]
+    media: tuple[MediaInfo, ...]
+    staff_group_id: str | None
+    # LINE user id → staff id of every active, linked staff member (reception included).
+    staff_by_line: Mapping[str, int]
+
+
+_cache: OrderedDict[tuple[int, str], ClinicFacts] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 32
+
+
+_TOKEN = select(Clinic.config_token).where(Clinic.id == bindparam("clinic_id"))
+
+
+def clinic_facts(session: Session, clinic_id: int) -> ClinicFacts:
+    """The clinic's facts; one small query when nothing changed since they were read."""
+    token = session.scalar(_TOKEN, {"clinic_id": clinic_id})
+    if token is None:
+        raise LookupError(f"clinic {clinic_id} not found")
+    key = (clinic_id, token)
+    with _cache_lock:
+        found = _cache.get(key)
+    if found is not None:
+        return found
+    built = _build(session, clinic_id)
+    with _cache_lock:
+        _cache[key] = built
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return built
+
+
+def clear_cache() -> None:
+    """Forget cached clinic facts."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def load(
     session: Session,
     *,
     clinic_id: int,
     now: datetime,
-    patient_id: int | None = None,
+    patient: PatientInfo | None = None,
     actor: str = "",
     subject: str = "",
 ) -> Facts:
     """Facts for one event; `now` is converted to the clinic's zone."""
-    clinic = session.get(Clinic, clinic_id)
-    if clinic is None:
-        raise LookupError(f"clinic {clinic_id} not found")
-    patient = session.get(Patient, patient_id) if patient_id is not None else None
+    base = clinic_facts(session, clinic_id)
     return Facts(
-        now=now.astimezone(ZoneInfo(clinic.timezone)),
+        now=now.astimezone(base.zone),
+        clinic=base.clinic,
+        courses=base.courses,
+        staff=base.staff,
+        media=base.media,
+        patient=patient,
+        actor=actor,
+        subject=subject,
+    )
+
+
+def _build(session: Session, clinic_id: int) -> ClinicFacts:
+    clinic = session.get(Clinic, clinic_id, populate_existing=True)
+    assert clinic is not None
+    linked = session.execute(
+        select(Staff.line_user_id, Staff.id).where(
+            Staff.clinic_id == clinic_id, Staff.active.is_(True), Staff.line_user_id.is_not(None)
+        )
+    )
+    return ClinicFacts(
         clinic=_clinic(session, clinic),
+        zone=ZoneInfo(clinic.timezone),
         courses=_courses(session, clinic_id),
         staff=_staff(session, clinic_id),
         media=_media(session, clinic_id),
-        patient=PatientInfo(patient.id, patient.name) if patient else None,
-        actor=actor,
-        subject=subject,
+        staff_group_id=clinic.line_staff_group_id,
+        staff_by_line={row.line_user_id or "": row.id for row in linked},
     )
 
 

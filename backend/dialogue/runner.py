@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,20 +64,24 @@ def converse(
     return tuple(replies)
 
 
+# Built once: every event of every conversation runs it.
+_LOCK = (
+    select(ConversationState)
+    .where(
+        ConversationState.clinic_id == bindparam("clinic_id"),
+        ConversationState.channel == bindparam("channel"),
+        ConversationState.subject == bindparam("subject"),
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _locked(
     session: Session, *, clinic_id: int, channel: str, subject: str, now: datetime
 ) -> ConversationState:
-    query = (
-        select(ConversationState)
-        .where(
-            ConversationState.clinic_id == clinic_id,
-            ConversationState.channel == channel,
-            ConversationState.subject == subject,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row = session.scalar(query)
+    params = {"clinic_id": clinic_id, "channel": channel, "subject": subject}
+    row = session.scalar(_LOCK, params)
     if row is not None:
         return row
     fresh = ConversationState(
@@ -94,7 +98,7 @@ def _locked(
             session.add(fresh)
     except IntegrityError:
         # Another event of the same person created it first; wait for its lock.
-        row = session.scalar(query)
+        row = session.scalar(_LOCK, params)
         assert row is not None
         return row
     return fresh

@@ -21,7 +21,9 @@ from backend.models.types import (
 
 class InboundEvent(Base):
     """A webhook event recorded before it is acted on; (source, external_id) is unique, so a
-    redelivery is recognised and ignored."""
+    redelivery is recognised and ignored. The webhook only records it; it is handled right
+    after the answer (LINE recommends asynchronous handling), and `processed_at` tells it
+    was. An event whose handling keeps failing is given up after a few attempts."""
 
     __tablename__ = "inbound_event"
 
@@ -33,8 +35,13 @@ class InboundEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_inbound_event_source_processed_at", "source", "processed_at"),
+    )
 
 
 class OutboxMessage(Base):

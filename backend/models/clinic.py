@@ -14,8 +14,10 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    event,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.db import Base, UTCDateTime
 from backend.models.types import PaymentKind, StaffRole, str_enum
@@ -42,6 +44,9 @@ class Clinic(Base):
     # serializes capacity checks; a new random value also invalidates cached availability
     # (a counter could repeat after a rollback and serve a stale cache).
     schedule_token: Mapped[str] = mapped_column(String(32), default=lambda: uuid4().hex)
+    # Replaced whenever the clinic, its hours, courses, staff or media change (see
+    # `_touch_config` below), so what conversations cache about the clinic is never stale.
+    config_token: Mapped[str] = mapped_column(String(32), default=lambda: uuid4().hex)
     line_add_url: Mapped[str | None] = mapped_column(String(200))
     # Messages: marketing waits outside quiet hours; transactional ones too if the clinic
     # chooses; marketing goes to one patient at most once per interval.
@@ -201,3 +206,25 @@ class Course(Base):
     def minutes(self) -> int:
         """Total length on the bed."""
         return self.staff_minutes + self.machine_minutes
+
+
+# What conversations read about a clinic (backend.dialogue.facts caches it per token).
+CONFIG_ROWS = (OpeningHours, Staff, Course)
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_config(session: Session, _context: object, _instances: object) -> None:
+    """Give a clinic a new config token whenever a flush changes what it tells patients."""
+    from backend.models.patient import Media  # noqa: PLC0415 - media is defined after clinic
+
+    touched: set[int] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Clinic) and session.is_modified(row, include_collections=False):
+            row.config_token = uuid4().hex
+        elif isinstance(row, (*CONFIG_ROWS, Media)) and row.clinic_id is not None:
+            touched.add(row.clinic_id)
+    if touched:
+        # Through the connection: a Session.execute here would autoflush into this flush.
+        session.connection().execute(
+            update(Clinic).where(Clinic.id.in_(touched)).values(config_token=uuid4().hex)
+        )

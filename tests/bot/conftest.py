@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from backend.app import create_app
 from backend.models import Clinic
 from backend.settings import LineSettings, Settings
+from bot import inbound
 from tests.conftest import SessionStore, test_settings
 from tests.factories import make_clinic
 
@@ -128,10 +129,16 @@ def app(session: Session, clock: list) -> FastAPI:
 
 
 @pytest.fixture
-def line(app: FastAPI, clinic: Clinic) -> Line:
-    """The webhook with the after-response drain replaced by a recorder."""
+def line(app: FastAPI, clinic: Clinic, clock: list) -> Line:
+    """The webhook with the after-response kick replaced by a recorder that handles the
+    recorded events (as the real kick does first) but leaves the outbox undrained."""
     line = Line(TestClient(app))
-    app.state.kick = lambda: line.kicks.append(None)
+
+    def kick() -> None:
+        line.kicks.append(None)
+        inbound.process(app.state.store, clock=lambda: clock[0])
+
+    app.state.kick = kick
     return line
 
 

@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend import inbox
 from backend.dialogue import line as dialogue
 from backend.models import Clinic, InboundEvent, OutboxMessage
+from bot import inbound
 from tests.bot.conftest import (
     SECRET,
     USER,
@@ -211,7 +213,7 @@ def test_the_configured_clinic_is_used(session: Session, clock: list, clinic: Cl
     session.add(other)
     session.flush()
     app = make_app(session, clock, clinic_id=other.id)
-    app.state.kick = lambda: None
+    app.state.kick = lambda: inbound.process(app.state.store, clock=lambda: clock[0])
     body = envelope(follow())
 
     TestClient(app).post("/line/webhook", content=body, headers={"X-Line-Signature": sign(body)})
@@ -220,10 +222,10 @@ def test_the_configured_clinic_is_used(session: Session, clock: list, clinic: Cl
     assert outbox_rows(session)[0].clinic_id == other.id
 
 
-def test_a_failing_event_is_rolled_back_and_not_acknowledged(
-    line: Line, session: Session, monkeypatch: pytest.MonkeyPatch
+def test_a_failing_event_is_retried_then_given_up_without_holding_back_the_others(
+    line: Line, session: Session, clock: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, failing = text("予約"), text("こんにちは")
+    first, failing, third = text("予約"), text("こんにちは"), text("予約確認")
 
     def handle(*args: object, **kwargs: object) -> None:
         if kwargs["reply_token"] == failing["replyToken"]:
@@ -233,12 +235,33 @@ def test_a_failing_event_is_rolled_back_and_not_acknowledged(
     real = dialogue.handle
     monkeypatch.setattr(dialogue, "handle", handle)
 
-    response = line.post(first, failing)
+    response = line.post(first, failing, third)
 
+    assert response.status_code == 200  # recorded: LINE must not deliver them again
+    assert len(outbox_rows(session)) == 2  # the first and the third were answered
+    stuck = session.scalars(
+        select(InboundEvent).where(InboundEvent.external_id == failing["webhookEventId"])
+    ).one()
+    assert (stuck.processed_at, stuck.attempts, stuck.last_error) == (None, 1, "RuntimeError")
+    for _ in range(inbox.MAX_ATTEMPTS - 1):
+        inbound.process(line.client.app.state.store, clock=lambda: clock[0])
+    session.refresh(stuck)
+    assert stuck.attempts == inbox.MAX_ATTEMPTS
+    assert stuck.processed_at is not None  # given up, so it no longer blocks the queue
+    assert len(outbox_rows(session)) == 2
+
+
+def test_when_the_events_cannot_be_recorded_the_answer_is_503(
+    line: Line, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(inbox, "record", broken)
+    response = line.post(text("予約"))
     assert response.status_code == 503
-    ids = set(session.scalars(select(InboundEvent.external_id)))
-    assert ids == {first["webhookEventId"]}  # a redelivery retries only the failed one
-    assert len(outbox_rows(session)) == 1
+    assert session.scalars(select(InboundEvent)).all() == []
+    assert line.kicks == []
 
 
 def test_the_app_drains_after_answering(app: FastAPI) -> None:

@@ -37,9 +37,11 @@ def queue(
     session: Session, clinic: Clinic, text: str = "こんにちは", **overrides: Any
 ) -> OutboxMessage:
     """A LINE row as the dialogue queues it, then with `overrides` applied."""
-    row = outbox.line_replies(
+    row_id = outbox.line_replies(
         session, clinic_id=clinic.id, to=f"U-{text}", replies=[Say(text)], purpose="test", now=NOW
     )
+    assert row_id is not None
+    row = session.get(OutboxMessage, row_id)
     assert row is not None
     for name, value in overrides.items():
         setattr(row, name, value)
@@ -196,7 +198,7 @@ def test_more_than_five_messages_go_by_push_with_a_key_per_request(
             respx.MockResponse(200, json={}),
         ]
     )
-    row = outbox.line_replies(
+    row_id = outbox.line_replies(
         session,
         clinic_id=clinic.id,
         to="U1",
@@ -205,6 +207,7 @@ def test_more_than_five_messages_go_by_push_with_a_key_per_request(
         now=NOW,
         reply_token="fresh",
     )
+    row = session.get(OutboxMessage, row_id)
     assert row is not None
     second = client.request_key(row.retry_key, 1)
     assert second == str(uuid.uuid5(uuid.UUID(row.retry_key), "1"))
