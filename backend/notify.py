@@ -146,15 +146,26 @@ def patient_moved(
     _to_staff(session, booking, "moved", (card,), now)
 
 
-def late_cancel_attempt(session: Session, *, booking: Booking, now: datetime) -> None:
-    """The patient tried to cancel after the deadline: staff should call them."""
+def proposal_accepted(session: Session, *, booking: Booking, now: datetime) -> None:
+    """The patient took the time staff proposed: staff see the booking is settled."""
     clinic = _clinic(session, booking)
+    card = Card(title="提案した日時で確定しました", rows=booking_rows(clinic, booking))
+    _to_staff(session, booking, "proposal-accepted", (card,), now)
+
+
+def late_cancel_attempt(
+    session: Session, *, booking: Booking, now: datetime, change: bool = False
+) -> None:
+    """The patient tried to cancel (or, with `change`, to move) after the deadline: staff
+    should call them."""
+    clinic = _clinic(session, booking)
+    wish = "変更" if change else "キャンセル"
     card = Card(
-        title="締切後のキャンセル希望",
+        title=f"締切後の{wish}希望",
         rows=booking_rows(clinic, booking),
-        note="キャンセル締切を過ぎています。お電話でご確認ください。",
+        note="キャンセル・変更の締切を過ぎています。お電話でご確認ください。",
     )
-    _to_staff(session, booking, "late-cancel", (card,), now)
+    _to_staff(session, booking, f"late-{'change' if change else 'cancel'}", (card,), now)
 
 
 def _when(session: Session, booking: Booking) -> str:

@@ -86,6 +86,7 @@ def free_starts(
     last_day: date,
     now: datetime,
     staff_id: int | None = None,
+    exclude_booking_id: int | None = None,
 ) -> list[datetime]:
     """Every start (UTC) between two local days, inclusive, where the course fits now.
 
@@ -101,6 +102,7 @@ def free_starts(
         last_day=last_day,
         now=now,
         staff_id=staff_id,
+        exclude_booking_id=exclude_booking_id,
     )
     return found.datetimes()
 
@@ -114,8 +116,10 @@ def find_starts(
     last_day: date,
     now: datetime,
     staff_id: int | None = None,
+    exclude_booking_id: int | None = None,
 ) -> Starts:
-    """`free_starts`, kept as minutes so callers that only show them skip datetimes."""
+    """`free_starts`, kept as minutes so callers that only show them skip datetimes. With
+    `exclude_booking_id`, that booking's own time counts as free (it is being moved)."""
     if last_day < first_day:
         raise Invalid("last_day is before first_day", field="last_day")
     if (last_day - first_day).days >= MAX_DAYS:
@@ -129,7 +133,16 @@ def find_starts(
     last_day = min(last_day, latest.astimezone(zone).date())
     if first_day > last_day:
         return Starts(zone, schedule.local_midnight(first_day, zone), [])
-    plan = schedule.cached(session, clinic=rules, first_day=first_day, last_day=last_day)
+    if exclude_booking_id is None:
+        plan = schedule.cached(session, clinic=rules, first_day=first_day, last_day=last_day)
+    else:
+        plan = schedule.load(
+            session,
+            clinic=rules,
+            first_day=first_day,
+            last_day=last_day,
+            exclude_booking_id=exclude_booking_id,
+        )
     frame = plan.frame(now)
     window = masks.interval(_ceil_minute(plan, earliest), plan.minute(latest) + 1)
     starts = fitting_starts(

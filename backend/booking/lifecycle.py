@@ -369,6 +369,10 @@ def _move(
 
 
 def _check_deadline(clinic: Clinic, booking: Booking, now: datetime) -> None:
+    # Only a confirmed appointment binds the patient; a request nobody accepted yet (or a
+    # time staff proposed) can always be withdrawn.
+    if booking.status != S.CONFIRMED:
+        return
     deadline = booking.starts_at - timedelta(minutes=clinic.cancel_deadline_minutes)
     if now > deadline:
         raise DeadlinePassed(

@@ -47,10 +47,13 @@ def typed_when(event: Event, facts: Facts) -> dict[str, Any] | None:
 
 
 def chosen(state: State) -> dict[str, Any]:
-    """The course and nominee being booked, as effect arguments."""
+    """The course and nominee being booked, as effect arguments; when a booking is being
+    moved, its id too, so its own time does not count as taken."""
     staff_id = state.data.get("staff_id")
     nominee = staff_id if isinstance(staff_id, int) and staff_id != NO_STAFF else None
-    return {"course_id": state.data.get("course_id"), "staff_id": nominee}
+    args = {"course_id": state.data.get("course_id"), "staff_id": nominee}
+    moving = state.data.get("booking_id")
+    return args | ({"booking_id": moving} if isinstance(moving, int) else {})
 
 
 def find_days(state: State) -> Step:

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend import audit, booking, notify, outbox, patients
@@ -173,10 +173,25 @@ def _register(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mappin
         consent_line=bool(args.get("consent_line")),
         **fields,
     )
+    _release_from_merged(session, facts)
     patient.line_user_id = facts.subject
     patient.line_reachable = True
     session.flush()
     return {"patient_id": patient.id}
+
+
+def _release_from_merged(session: Session, facts: Facts) -> None:
+    """A merged duplicate may still hold the LINE account; the new link takes it over."""
+    session.execute(
+        update(Patient)
+        .where(
+            Patient.clinic_id == facts.clinic.id,
+            Patient.line_user_id == facts.subject,
+            Patient.merged_into_id.is_not(None),
+        )
+        .values(line_user_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 @_performs(effects.MATCH)
@@ -203,6 +218,7 @@ def _match(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[s
 
 
 def _link(session: Session, facts: Facts, patient: Patient) -> Patient:
+    _release_from_merged(session, facts)
     patient.line_user_id = facts.subject
     patient.line_reachable = True
     patient.updated_at = facts.now
@@ -303,6 +319,7 @@ def _free(
     course_id, staff_id = args.get("course_id"), args.get("staff_id")
     if not isinstance(course_id, int) or not isinstance(staff_id, int | None):
         raise Invalid("course_id and staff_id must be ids", field="course_id")
+    moving = args.get("booking_id")
     last = min(last, first + timedelta(days=booking.MAX_DAYS - 1))
     if last < first:
         return []
@@ -314,6 +331,7 @@ def _free(
         last_day=last,
         now=now,
         staff_id=staff_id,
+        exclude_booking_id=moving if isinstance(moving, int) else None,
     )
     zone = _zone(clinic)
     return [start.astimezone(zone) for start in found.datetimes()]
@@ -593,6 +611,9 @@ def _reschedule(
     except SlotUnavailable as err:
         kept = {"course_id": found.course_id, "staff_id": _nominee(found), "booking_id": found.id}
         return _taken(session, facts, name=effects.RESCHEDULE, err=err, args=kept, start=start)
+    except DeadlinePassed:
+        notify.late_cancel_attempt(session, booking=found, now=facts.now, change=True)
+        raise
     notify.patient_moved(session, booking=found, previous_start=previous, now=facts.now)
     zone = _zone(_clinic(session, facts))
     return {**_made(found, zone), "previous": _iso(previous, zone)}
@@ -607,6 +628,7 @@ def _accept(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[
         kept = {"course_id": found.course_id, "staff_id": _nominee(found)}
         return Result(effects.ACCEPT_PROPOSAL, ok=False, data={**_refusal(err), **kept})
     notify.confirmed(session, booking=found, now=facts.now)
+    notify.proposal_accepted(session, booking=found, now=facts.now)
     return _made(found, _zone(_clinic(session, facts)))
 
 

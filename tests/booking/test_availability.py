@@ -141,6 +141,14 @@ def test_a_confirmed_booking_blocks_staff_and_bed(session, clinic, staff, bed, c
     assert morning == ["09:00", "09:15", "09:30", "10:30", "10:45", "11:00", "11:15", "11:30"]
 
 
+def test_a_booking_being_moved_does_not_block_its_own_time(session, clinic, staff, bed, course):
+    patient = make_patient(session, clinic)
+    moving = make_booking(session, patient=patient, course=course, starts_at=jst(2026, 12, 1, 10))
+    times = local_times(free(session, clinic, course, exclude_booking_id=moving.id))
+    assert {"09:45", "10:00", "10:15"} <= set(times)
+    assert "10:00" not in local_times(free(session, clinic, course))
+
+
 def test_a_second_staff_member_and_bed_make_room(session, clinic, staff, bed, course):
     patient = make_patient(session, clinic)
     make_booking(session, patient=patient, course=course, starts_at=jst(2026, 12, 1, 10))

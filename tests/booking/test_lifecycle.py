@@ -170,13 +170,14 @@ def test_a_patient_cancels_before_the_deadline(session, requested):
 
 
 def test_after_the_deadline_a_patient_is_told_to_call(session, requested, clinic):
+    booking.confirm(session, booking_id=requested.id, actor="staff:1", now=NOW)
     late = TEN - timedelta(minutes=179)
     with pytest.raises(DeadlinePassed) as refused:
         booking.cancel(
             session, booking_id=requested.id, by=Party.PATIENT, actor="patient", now=late
         )
     assert refused.value.context["phone"] == clinic.phone
-    assert requested.status == S.REQUESTED
+    assert requested.status == S.CONFIRMED
     booking.cancel(session, booking_id=requested.id, by=Party.STAFF, actor="staff:1", now=late)
     assert requested.status == S.CANCELLED
     assert requested.cancelled_by == Party.STAFF
@@ -209,6 +210,7 @@ def test_a_staff_move_stays_confirmed(session, requested):
 
 
 def test_moving_after_the_deadline_is_refused_for_patients(session, requested):
+    booking.confirm(session, booking_id=requested.id, actor="staff:1", now=NOW)
     with pytest.raises(DeadlinePassed):
         booking.reschedule(
             session,
@@ -218,6 +220,13 @@ def test_moving_after_the_deadline_is_refused_for_patients(session, requested):
             actor="patient",
             now=TEN - timedelta(minutes=30),
         )
+
+
+def test_a_request_nobody_accepted_can_be_withdrawn_after_the_deadline(session, requested):
+    late = TEN - timedelta(minutes=30)
+    booking.propose(session, booking_id=requested.id, starts_at=TEN, actor="staff:1", now=late)
+    booking.cancel(session, booking_id=requested.id, by=Party.PATIENT, actor="patient", now=late)
+    assert requested.status == S.CANCELLED
 
 
 def test_no_show_only_after_the_start(session, requested):

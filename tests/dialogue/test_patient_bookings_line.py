@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from backend import booking
 from backend.conversation.model import Card, Carousel, Picked
-from backend.models import Awaiting, Booking, BookingStatus, Party
+from backend.models import Awaiting, Booking, BookingStatus, Party, Source
 from tests.dialogue.patient_chat import GROUP, Chat, open_clinic
 from tests.factories import JST, NOW, jst, make_booking, make_patient
 
@@ -48,13 +48,17 @@ def test_a_cancel_after_the_deadline_is_refused_and_staff_are_told(session: Sess
     setup = open_clinic(session)
     patient = make_patient(session, setup.clinic, line_user_id="U1")
     soon = make_booking(
-        session, patient=patient, course=setup.pelvis, starts_at=jst(2026, 11, 30, 10, 30)
+        session,
+        patient=patient,
+        course=setup.pelvis,
+        starts_at=jst(2026, 11, 30, 10, 30),
+        source=Source.STAFF,
     )
     chat = Chat(session, setup.clinic, user="U1")
     refused = chat.tap(f"booking:{soon.id}:cancel")
     assert "3時間前を過ぎているため、LINEではキャンセルを承れません" in refused.text
     assert "電話: 03-1234-5678" in refused.text
-    assert soon.status == BookingStatus.REQUESTED
+    assert soon.status == BookingStatus.CONFIRMED
     (card,) = chat.to_staff()
     assert card.purpose == "staff:late-cancel"
     assert "締切後のキャンセル希望" in card.text
@@ -100,6 +104,24 @@ def test_a_change_keeps_course_and_staff(session: Session) -> None:
     assert "変更前: 12月1日(火) 10:00" in staff_card.text
 
 
+def test_a_change_may_move_a_booking_by_a_quarter_of_an_hour(session: Session) -> None:
+    # The booking's own time is not "taken" while it is being moved: 10:15 overlaps it.
+    setup = open_clinic(session)
+    patient = make_patient(session, setup.clinic, line_user_id="U1")
+    made = make_booking(
+        session, patient=patient, course=setup.pelvis, starts_at=TUESDAY_TEN, staff=setup.suzuki
+    )
+    booking.confirm(session, booking_id=made.id, actor="staff:1", now=NOW)
+    chat = Chat(session, setup.clinic, user="U1")
+    chat.tap(f"booking:{made.id}:change")
+    times = chat.tap("day:2026-12-01")
+    quarter_past = _local(jst(2026, 12, 1, 10, 15))
+    assert f"slot:{quarter_past}" in times.values
+    chat.tap(f"slot:{quarter_past}")
+    chat.tap("ok")
+    assert made.starts_at == jst(2026, 12, 1, 10, 15)
+
+
 def test_accepting_a_proposal_confirms_and_the_confirmation_is_sent(session: Session) -> None:
     setup = open_clinic(session)
     patient = make_patient(session, setup.clinic, line_user_id="U1")
@@ -110,10 +132,12 @@ def test_accepting_a_proposal_confirms_and_the_confirmation_is_sent(session: Ses
     chat = Chat(session, setup.clinic, user="U1")
     sent = chat.send(Picked(f"proposal:{made.id}:accept"))
     assert (made.status, made.awaiting) == (BookingStatus.CONFIRMED, None)
-    (confirmation,) = sent
-    assert (confirmation.to, confirmation.purpose) == ("U1", "patient:confirmed")
+    (confirmation,) = [one for one in sent if one.to == "U1"]
+    assert confirmation.purpose == "patient:confirmed"
     assert "ご予約が確定しました" in confirmation.text
     assert "12月1日(火) 15:00" in confirmation.text
+    (settled,) = chat.to_staff()
+    assert "提案した日時で確定しました" in settled.text
     again = chat.tap(f"proposal:{made.id}:accept")
     assert "すでに確定しています" in again.text
 

@@ -240,3 +240,22 @@ def test_a_bad_phone_is_asked_again_and_nothing_is_written(session: Session) -> 
 def test_every_effect_has_a_performer_and_no_staff_effect_shares_a_name() -> None:
     assert set(patient_effects.PERFORMERS) == EFFECTS
     assert not set(patient_effects.PERFORMERS) & set(staff_effects.PERFORMERS)
+
+
+def test_a_merged_duplicate_holding_the_line_account_gives_it_up(session: Session) -> None:
+    setup = open_clinic(session)
+    survivor = make_patient(session, setup.clinic, name="生存 花子", phone="+819011112222")
+    make_patient(session, setup.clinic, line_user_id="U7", merged_into_id=survivor.id)
+    chat = Chat(session, setup.clinic, user="U7")
+    chat.reply(Followed())
+    chat.tap("reg:new")
+    chat.say("新規 太郎")
+    chat.say("シンキ タロウ")
+    chat.say("080-3333-4444")
+    chat.say("1990/5/6")
+    chat.tap("gender:male")
+    chat.tap(f"media:{setup.media.id}")
+    chat.tap("yes")
+    assert session.scalars(select(Patient).where(Patient.line_user_id == "U7")).one().name == (
+        "新規 太郎"
+    )
