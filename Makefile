@@ -11,7 +11,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo serve test lint typecheck contracts pytest bench clean
+.PHONY: install demo serve test lint typecheck contracts pytest bench bench-line clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,6 +48,9 @@ test: lint typecheck contracts pytest
 
 bench: install
 	$(RUN) python bench/availability.py
+
+bench-line: install
+	$(RUN) python bench/line_webhook.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -161,6 +161,11 @@ uketsuke demo — {base}
   API docs (OpenAPI):  {base}/docs
   health:              {base}/healthz
   try the API:         curl -H 'Authorization: Bearer {token}' {base}/api/clinics
+
+Try the LINE bot without a LINE account, in another terminal:
+  .venv/bin/uketsuke chat            (a patient: register, book, change, cancel)
+  .venv/bin/uketsuke chat --staff    (the staff group: approve the requests)
+
 Stop with Ctrl+C. The data stays in {get_settings().database_url}.
 """
     )
