@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 import bot.cli
+import telephony.cli
 from backend import cli
 from backend.api import errors, routes
 from backend.api.deps import Store
@@ -61,4 +62,5 @@ def create_app(
 def main() -> None:
     """The `uketsuke` command: the backend's commands plus each channel's."""
     bot.cli.register(cli.app)
+    telephony.cli.register(cli.app)
     cli.app()

@@ -61,7 +61,29 @@ class Carousel:
     alt: str
 
 
-Reply = Say | Card | Carousel
+@dataclass(frozen=True)
+class Expect:
+    """The phone: what to listen for after the words before it (a TwiML Gather). `keys`
+    is how many keypad digits make an answer (1 for a menu, 4 for 1203 or 1500); speech is
+    heard too unless `speech` is False; `hints` help the recogniser (「予約」「キャンセル」)."""
+
+    keys: int = 1
+    speech: bool = True
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """The phone: ring the staff phones (the channel knows the numbers); the outcome comes
+    back as a `Dialed` event."""
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """The phone: end the call after the words before it."""
+
+
+Reply = Say | Card | Carousel | Expect | Transfer | Hangup
 
 # Events: what the person did, or what an effect found.
 
@@ -108,7 +130,44 @@ class Result:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-Event = Text | Picked | DatePicked | Followed | Unfollowed | Result
+@dataclass(frozen=True)
+class CallStarted:
+    """A phone call came in from `caller` (E.164, or "" when the number is withheld)."""
+
+    caller: str
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Digits pressed on the phone's keypad."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """The caller said and pressed nothing before the phone stopped listening."""
+
+
+@dataclass(frozen=True)
+class Dialed:
+    """How ringing the staff phones ended."""
+
+    answered: bool
+
+
+Event = (
+    Text
+    | Picked
+    | DatePicked
+    | Followed
+    | Unfollowed
+    | Result
+    | CallStarted
+    | Keys
+    | Silence
+    | Dialed
+)
 
 # Effects: what the backend must do for the conversation to go on.
 

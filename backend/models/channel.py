@@ -108,6 +108,8 @@ class CallLog(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Set when staff have called back a missed, abandoned or callback-requested call.
+    followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_call_log_clinic_id_started_at", "clinic_id", "started_at"),)
 

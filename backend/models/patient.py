@@ -88,6 +88,8 @@ class Patient(Base):
     consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_post: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sent the SMS opt-out line (or asked staff): no SMS of any kind any more.
+    sms_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     line_user_id: Mapped[str | None] = mapped_column(String(64))
     # False once the patient blocks the account (unfollow); a re-follow restores it.
     line_reachable: Mapped[bool] = mapped_column(Boolean, default=True)
