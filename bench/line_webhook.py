@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +49,7 @@ from backend.models import (
     Staff,
     StaffShift,
 )
-from bot import chat
+from bot import chat_wire, serving
 
 SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"
@@ -115,16 +114,10 @@ def build_clinic(database: Database, senders: list[str]) -> None:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def serve(target: str, env: dict[str, str]) -> Iterator[str]:
     """`uvicorn TARGET --factory` in a subprocess; yields its base URL once it answers."""
-    port = free_port()
+    port = serving.free_port()
     command = [
         sys.executable, "-m", "uvicorn", target, "--factory", "--app-dir", str(APP_DIR),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
@@ -155,9 +148,12 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
 def signed(user: str) -> tuple[bytes, dict[str, str]]:
     """One really signed webhook body with a fresh message event from `user`."""
     now_ms = int(time.time() * 1000)
-    event = chat.message_event(TEXT, chat.user_source(user), now_ms=now_ms)
-    body = chat.webhook_body([event], destination=BOT)
-    return body, {"Content-Type": "application/json", "X-Line-Signature": chat.sign(SECRET, body)}
+    event = chat_wire.message_event(TEXT, chat_wire.user_source(user), now_ms=now_ms)
+    body = chat_wire.webhook_body([event], destination=BOT)
+    return body, {
+        "Content-Type": "application/json",
+        "X-Line-Signature": chat_wire.sign(SECRET, body),
+    }
 
 
 def sender(base: str, path: str, users: list[str], count: int, start_at: float) -> Sample:
@@ -274,7 +270,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     args = parser.parse_args()
-    senders = [chat.new_user_id() for _ in range(args.senders)]
+    senders = [chat_wire.new_user_id() for _ in range(args.senders)]
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.db"
         database = Database(url)

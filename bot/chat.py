@@ -4,30 +4,34 @@ What is typed becomes a really signed webhook event (message, postback, follow) 
 the server; the server answers through the fake LINE API (bot/fake_line.py), and the
 simulator reads those messages back and shows them, every button numbered so that typing
 its number taps it. Japanese is what LINE would show; English is the simulator's own voice.
+
+This module is the loop; the events and the posts are bot/chat_wire.py, the messages as
+shown bot/chat_views.py, the server and fake it talks to bot/chat_world.py, and how a
+session starts (staff linking, a patient's first follow) bot/chat_start.py.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
 
-import httpx
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from bot import richmenu
+from bot.chat_views import Tap, View, menu_taps, picked_date, tap_event, views
+from bot.chat_wire import (
+    Event,
+    Link,
+    SimulatorError,
+    follow_event,
+    group_source,
+    message_event,
+    unfollow_event,
+    user_source,
+)
 
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 HELP = """[bold]How to use the simulator[/bold]
   type a message          sent as the {who}
   1, 2, …                 tap the numbered button or quick reply
@@ -38,260 +42,6 @@ HELP = """[bold]How to use the simulator[/bold]
   :follow / :unfollow     add the bot as a friend again / block it
   :help                   this help
   :q                      quit"""
-
-Event = dict[str, Any]
-
-
-def new_user_id() -> str:
-    """A LINE user id: U and 32 hex digits."""
-    return "U" + uuid.uuid4().hex
-
-
-def new_group_id() -> str:
-    """A LINE group id: C and 32 hex digits."""
-    return "C" + uuid.uuid4().hex
-
-
-def ulid(now_ms: int) -> str:
-    """A ULID (what LINE's webhookEventId is): 48-bit time, 80 random bits, base 32."""
-    number = (now_ms << 80) | secrets.randbits(80)
-    return "".join(CROCKFORD[(number >> shift) & 31] for shift in range(125, -1, -5))
-
-
-def sign(secret: str, body: bytes) -> str:
-    """X-Line-Signature: base64 of the HMAC-SHA256 of the raw body under the channel secret."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def user_source(user_id: str) -> dict[str, str]:
-    """The source of a 1:1 chat event."""
-    return {"type": "user", "userId": user_id}
-
-
-def group_source(group_id: str, user_id: str) -> dict[str, str]:
-    """The source of an event in a group, with who did it."""
-    return {"type": "group", "groupId": group_id, "userId": user_id}
-
-
-def _event(kind: str, source: dict[str, str], now_ms: int, **fields: Any) -> Event:
-    return {
-        "type": kind,
-        "mode": "active",
-        "timestamp": now_ms,
-        "source": source,
-        "webhookEventId": ulid(now_ms),
-        "deliveryContext": {"isRedelivery": False},
-        **fields,
-    }
-
-
-def message_event(text: str, source: dict[str, str], *, now_ms: int) -> Event:
-    """A text message event with a fresh reply token."""
-    message = {
-        "type": "text",
-        "id": str(secrets.randbelow(10**18)),
-        "quoteToken": secrets.token_urlsafe(24),
-        "text": text,
-    }
-    return _event("message", source, now_ms, replyToken=uuid.uuid4().hex, message=message)
-
-
-def postback_event(
-    data: str, source: dict[str, str], *, now_ms: int, params: dict[str, str] | None = None
-) -> Event:
-    """A postback event (a tapped button); `params` carries a date picker's answer."""
-    postback: dict[str, Any] = {"data": data, **({"params": params} if params else {})}
-    return _event("postback", source, now_ms, replyToken=uuid.uuid4().hex, postback=postback)
-
-
-def follow_event(source: dict[str, str], *, now_ms: int, unblocked: bool = False) -> Event:
-    """The user added the bot as a friend (or unblocked it)."""
-    follow = {"isUnblocked": unblocked}
-    return _event("follow", source, now_ms, replyToken=uuid.uuid4().hex, follow=follow)
-
-
-def unfollow_event(source: dict[str, str], *, now_ms: int) -> Event:
-    """The user blocked the bot (no reply token: nobody can answer a block)."""
-    return _event("unfollow", source, now_ms)
-
-
-def webhook_body(events: list[Event], *, destination: str) -> bytes:
-    """The raw body LINE posts: the bot's user id and the events."""
-    return json.dumps({"destination": destination, "events": events}, ensure_ascii=False).encode()
-
-
-@dataclass(frozen=True)
-class Tap:
-    """A button or quick reply: its label and LINE action object."""
-
-    label: str
-    action: dict[str, Any]
-
-
-@dataclass
-class View:
-    """One message as the simulator shows it: a text bubble or a card, with its buttons."""
-
-    kind: str
-    lines: list[str] = field(default_factory=list)
-    taps: list[Tap] = field(default_factory=list)
-
-
-def views(message: dict[str, Any]) -> list[View]:
-    """What a LINE message object shows; quick replies belong to the last view."""
-    kind = message.get("type")
-    if kind == "text":
-        found = [View("text", [str(message.get("text", ""))])]
-    elif kind == "flex":
-        found = _flex(message.get("contents", {}))
-    elif kind == "template":
-        found = [_template(message.get("template", {}))]
-    else:
-        found = [View("text", [f"[{kind}]"])]
-    items = (message.get("quickReply") or {}).get("items", [])
-    found[-1].taps.extend(_tap(item.get("action", {})) for item in items)
-    return found
-
-
-def _tap(action: dict[str, Any]) -> Tap:
-    return Tap(str(action.get("label") or action.get("text") or action.get("data", "")), action)
-
-
-def _flex(contents: dict[str, Any]) -> list[View]:
-    bubbles = contents.get("contents", []) if contents.get("type") == "carousel" else [contents]
-    cards = []
-    for bubble in bubbles:
-        card = View("card")
-        for part in ("header", "hero", "body", "footer"):
-            if part in bubble:
-                _walk(bubble[part], card)
-        cards.append(card)
-    return cards or [View("card")]
-
-
-def _walk(node: dict[str, Any], card: View) -> None:
-    """Collect a Flex component's text lines and buttons; a row's texts share a line."""
-    kind = node.get("type")
-    children = node.get("contents", []) if kind == "box" else []
-    if kind == "text":
-        spans = "".join(span.get("text", "") for span in node.get("contents", []))
-        card.lines.append(str(node.get("text") or spans))
-    elif kind == "button":
-        card.taps.append(_tap(node.get("action", {})))
-    elif _is_row(node, children):
-        card.lines.append("  ".join(str(child.get("text", "")) for child in children))
-        return
-    for child in children:
-        _walk(child, card)
-    if kind == "box" and "action" in node:
-        card.taps.append(_tap(node["action"]))
-
-
-def _is_row(node: dict[str, Any], children: list[dict[str, Any]]) -> bool:
-    horizontal = node.get("layout") in ("horizontal", "baseline")
-    return bool(children) and horizontal and all(child.get("type") == "text" for child in children)
-
-
-def _template(template: dict[str, Any]) -> View:
-    lines = [str(template[key]) for key in ("title", "text") if template.get(key)]
-    return View("card", lines, [_tap(action) for action in template.get("actions", [])])
-
-
-def tap_event(
-    tap: Tap, source: dict[str, str], *, now_ms: int, answer: str | None = None
-) -> Event | None:
-    """The event tapping `tap` sends (a picker needs its `answer`); None for a link."""
-    action = tap.action
-    kind = action.get("type")
-    if kind == "postback":
-        return postback_event(str(action["data"]), source, now_ms=now_ms)
-    if kind == "datetimepicker":
-        # The bot only asks for dates (mode "date"), answered as params.date.
-        params = {"date": answer or ""}
-        return postback_event(str(action["data"]), source, now_ms=now_ms, params=params)
-    if kind == "message":
-        return message_event(str(action.get("text", tap.label)), source, now_ms=now_ms)
-    return None
-
-
-def picked_date(action: dict[str, Any], typed: str) -> str | None:
-    """`typed` as an ISO date inside the picker's range, or None."""
-    try:
-        day = date.fromisoformat(typed.strip())
-    except ValueError:
-        return None
-    first, last = action.get("min"), action.get("max")
-    if (first and day < date.fromisoformat(first)) or (last and day > date.fromisoformat(last)):
-        return None
-    return day.isoformat()
-
-
-def menu_taps() -> list[Tap]:
-    """The rich menu's four areas as taps (typed as m1 … m4)."""
-    return [
-        Tap(tile.label, richmenu.menu_request()["areas"][n]["action"])
-        for n, tile in enumerate(richmenu.TILES)
-    ]
-
-
-class SimulatorError(RuntimeError):
-    """The server or the fake could not be reached, or refused; the text says what to do."""
-
-
-@dataclass
-class Link:
-    """The wire: signed webhooks to the server, messages read back from the fake."""
-
-    webhook_url: str
-    fake_url: str
-    secret: str
-    destination: str
-    http: httpx.Client
-
-    def post(self, event: Event, chat: str) -> None:
-        """Send one event; its replies will be shown in `chat` (a user or group id)."""
-        try:
-            if "replyToken" in event:
-                self.http.post(
-                    f"{self.fake_url}/_fake/reply-tokens",
-                    json={"replyToken": event["replyToken"], "to": chat},
-                ).raise_for_status()
-            body = webhook_body([event], destination=self.destination)
-            headers = {
-                "Content-Type": "application/json",
-                "X-Line-Signature": sign(self.secret, body),
-            }
-            response = self.http.post(self.webhook_url, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise SimulatorError(
-                f"cannot reach the server or the fake LINE API: {error}"
-            ) from error
-        _check(response, self.webhook_url)
-
-    def messages(self, since: int) -> tuple[list[dict[str, Any]], int]:
-        """Messages the fake received after `since`, and the new cursor."""
-        try:
-            response = self.http.get(f"{self.fake_url}/_fake/messages", params={"since": since})
-            response.raise_for_status()
-        except httpx.HTTPError as error:
-            raise SimulatorError(
-                f"the fake LINE API at {self.fake_url} is gone (did the `uketsuke chat` that "
-                f"started it quit?): {error}"
-            ) from error
-        found = response.json()
-        return found["messages"], int(found["next"])
-
-
-def _check(response: httpx.Response, url: str) -> None:
-    if response.status_code == 401:
-        raise SimulatorError(
-            "the server refused the signature: its UKETSUKE_LINE_CHANNEL_SECRET is not the "
-            "one the simulator signs with"
-        )
-    if response.status_code == 404:
-        raise SimulatorError(f"{url} does not exist: is this server's LINE webhook installed?")
-    if not response.is_success:
-        raise SimulatorError(f"the webhook answered HTTP {response.status_code}: {response.text}")
 
 
 @dataclass

@@ -4,59 +4,32 @@ Each performer calls the domain inside a savepoint, so a refusal leaves nothing 
 and answers with JSON-friendly data; the caller commits. A request is answered only while
 it waits for staff, checked under the clinic's schedule lock: of two staff tapping at once,
 the second finds the request answered and is told by whom.
+
+The agenda's queries are in staff_agenda_effects, what the performers share in
+staff_common; this module gathers the performers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend import booking, notify, staff_links
-from backend.conversation.model import Effect, Facts, Result
+from backend.conversation.model import Facts
+from backend.dialogue import staff_agenda_effects
+from backend.dialogue import staff_common as common
 from backend.dialogue.runner import Performer
 from backend.errors import DomainError, IllegalTransition, Invalid, NotFound, SlotUnavailable
-from backend.models import Awaiting, Booking, BookingChange, BookingStatus, Clinic, Staff
-
-Body = Callable[[Session, Facts, Mapping[str, Any]], dict[str, Any]]
+from backend.models import Awaiting, Booking, BookingChange, BookingStatus, Staff
 
 MAX_SLOTS = 6  # quick replies staff pick a proposal from
 SLOT_DAYS = 14  # how far after the requested day to look for them
 MAX_ALTERNATIVES = 3  # times offered to a declined patient
 NEAR_DAYS = 7  # around the declined day
-MAX_CARDS = 10  # LINE shows at most 12 bubbles in a carousel
-MAX_DAY_BOOKINGS = 100
-LISTED = (
-    BookingStatus.REQUESTED,
-    BookingStatus.CONFIRMED,
-    BookingStatus.COMPLETED,
-    BookingStatus.NO_SHOW,
-)
-
-
-class NotStaff(DomainError):
-    """Only a linked staff member may answer requests."""
-
-    code = "not_staff"
-    status = 403
-
-
-def _performer(name: str, body: Body) -> Performer:
-    """Run `body` in a savepoint; a DomainError becomes a refusal naming its code."""
-
-    def perform(session: Session, facts: Facts, effect: Effect) -> Result:
-        try:
-            with session.begin_nested():
-                data = body(session, facts, effect.args)
-        except DomainError as error:
-            return Result(name, ok=False, data=_refusal(session, facts, effect.args, error))
-        return Result(name, data=data)
-
-    return perform
 
 
 def _redeem_staff_code(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,14 +72,14 @@ def _decline(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[st
     )
     alternatives = _alternatives(session, facts, done)
     notify.declined(session, booking=done, now=facts.now, reason=reason, alternatives=alternatives)
-    zone = _zone(session, facts)
+    zone = common.zone(session, facts)
     offered = [start.astimezone(zone).isoformat() for start in alternatives]
     return _answered(session, facts, done, reason=reason, alternatives=offered)
 
 
 def _next_slots(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[str, Any]:
     request = _waiting(session, facts, args["booking_id"])
-    zone = _zone(session, facts)
+    zone = common.zone(session, facts)
     day = request.starts_at.astimezone(zone).date()
     starts = booking.free_starts(
         session,
@@ -119,7 +92,7 @@ def _next_slots(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict
     )
     later = [start for start in starts if start > request.starts_at][:MAX_SLOTS]
     return {
-        "booking": _booking(request, zone),
+        "booking": common.booking_data(request, zone),
         "slots": [start.astimezone(zone).isoformat() for start in later],
     }
 
@@ -137,18 +110,10 @@ def _propose(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[st
     return _answered(session, facts, done)
 
 
-def _agenda(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[str, Any]:
-    _require_staff(facts)
-    if args.get("pending"):
-        return _pending(session, facts)
-    day = date.fromisoformat(str(args["day"]))
-    return {"kind": "day", "day": day.isoformat(), "bookings": _day(session, facts, day)}
-
-
 def _waiting(session: Session, facts: Facts, booking_id: object) -> Booking:
     """The request, under the schedule lock, if it still waits for staff; otherwise refuse,
     naming its status and who answered it."""
-    _require_staff(facts)
+    common.require_staff(facts)
     booking.lock_schedule(session, facts.clinic.id)
     request = session.get(Booking, int(str(booking_id)), populate_existing=True)
     if request is None or request.clinic_id != facts.clinic.id:
@@ -163,12 +128,6 @@ def _waiting(session: Session, facts: Facts, booking_id: object) -> Booking:
             handled_by=_last_actor(session, request.id),
         )
     return request
-
-
-def _require_staff(facts: Facts) -> None:
-    # The tables refuse first; this keeps the ledger safe from a table that forgot to.
-    if not facts.actor.startswith("staff:"):
-        raise NotStaff("only linked staff may see and answer requests")
 
 
 def _hold_ran_out(request: Booking, now: datetime) -> bool:
@@ -187,7 +146,7 @@ def _last_actor(session: Session, booking_id: int) -> str | None:
 
 def _alternatives(session: Session, facts: Facts, declined: Booking) -> tuple[datetime, ...]:
     """The free starts nearest the declined time (same course and 指名), earliest first."""
-    zone = _zone(session, facts)
+    zone = common.zone(session, facts)
     day = declined.starts_at.astimezone(zone).date()
     first_day = max(facts.now.astimezone(zone).date(), day - timedelta(days=NEAR_DAYS))
     last_day = day + timedelta(days=NEAR_DAYS)
@@ -224,119 +183,18 @@ def _moment(text: str) -> datetime:
     return moment
 
 
-def _day(session: Session, facts: Facts, day: date) -> list[dict[str, Any]]:
-    zone = _zone(session, facts)
-    first = datetime.combine(day, time(), tzinfo=zone)
-    rows = session.scalars(
-        _listing()
-        .where(
-            Booking.clinic_id == facts.clinic.id,
-            Booking.starts_at >= first,
-            Booking.starts_at < first + timedelta(days=1),
-            Booking.status.in_(LISTED),
-            or_(Booking.status != BookingStatus.REQUESTED, _holding(facts.now)),
-        )
-        .limit(MAX_DAY_BOOKINGS)
-    )
-    return [_booking(item, zone) for item in rows]
-
-
-def _pending(session: Session, facts: Facts) -> dict[str, Any]:
-    clinic = _clinic(session, facts)
-    zone = ZoneInfo(clinic.timezone)
-    pending = (
-        Booking.clinic_id == facts.clinic.id,
-        Booking.status == BookingStatus.REQUESTED,
-        _holding(facts.now),
-    )
-    total = session.scalar(select(func.count(Booking.id)).where(*pending)) or 0
-    rows = session.scalars(_listing().where(*pending).limit(MAX_CARDS))
-    requests = [
-        {
-            "booking": _booking(item, zone),
-            "rows": [list(row) for row in notify.booking_rows(clinic, item)],
-        }
-        for item in rows
-    ]
-    return {"kind": "pending", "requests": requests, "total": total}
-
-
-def _listing() -> Select[Booking]:
-    return (
-        select(Booking)
-        .options(
-            selectinload(Booking.patient), selectinload(Booking.course), selectinload(Booking.staff)
-        )
-        .order_by(Booking.starts_at, Booking.id)
-    )
-
-
-def _holding(now: datetime) -> ColumnElement[bool]:
-    return or_(Booking.hold_until.is_(None), Booking.hold_until > now)
-
-
 def _answered(session: Session, facts: Facts, done: Booking, **extra: object) -> dict[str, Any]:
     patient = done.patient
     return {
-        "booking": _booking(done, _zone(session, facts)),
-        "by": _staff_name(session, facts.actor),
+        "booking": common.booking_data(done, common.zone(session, facts)),
+        "by": common.staff_name(session, facts.actor),
         "patient_on_line": bool(patient.line_user_id and patient.line_reachable),
         **extra,
     }
 
 
-def _booking(item: Booking, zone: ZoneInfo) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "start": item.starts_at.astimezone(zone).isoformat(),
-        "patient": item.patient.name,
-        "course": item.course.name,
-        "staff": item.staff.name if item.staff else None,
-        "status": item.status.value,
-        "awaiting": item.awaiting.value if item.awaiting else None,
-    }
-
-
-def _refusal(
-    session: Session, facts: Facts, args: Mapping[str, Any], error: DomainError
-) -> dict[str, Any]:
-    data: dict[str, Any] = {"code": error.code, "message": error.message}
-    data |= {key: _plain(value) for key, value in error.context.items()}
-    if "booking_id" in args:
-        data["booking_id"] = args["booking_id"]
-        found = session.get(Booking, int(str(args["booking_id"])))
-        if found is not None and found.clinic_id == facts.clinic.id:
-            data["booking"] = _booking(found, _zone(session, facts))
-    # Named here, not only from facts.staff: that lists practitioners, and reception
-    # staff answer requests too.
-    data["handled_by_name"] = _staff_name(session, data.get("handled_by"))
-    return data
-
-
-def _plain(value: object) -> object:
-    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
-
-
-def _staff_name(session: Session, actor: object) -> str | None:
-    if not isinstance(actor, str) or not actor.startswith("staff:"):
-        return None
-    staff_id = actor.removeprefix("staff:")
-    member = session.get(Staff, int(staff_id)) if staff_id.isdigit() else None
-    return member.name if member else None
-
-
-def _clinic(session: Session, facts: Facts) -> Clinic:
-    clinic = session.get(Clinic, facts.clinic.id)
-    assert clinic is not None
-    return clinic
-
-
-def _zone(session: Session, facts: Facts) -> ZoneInfo:
-    return ZoneInfo(_clinic(session, facts).timezone)
-
-
 PERFORMERS: dict[str, Performer] = {
-    name: _performer(name, body)
+    name: common.performer(name, body)
     for name, body in {
         "redeem_staff_code": _redeem_staff_code,
         "redeem_group_code": _redeem_group_code,
@@ -344,6 +202,5 @@ PERFORMERS: dict[str, Performer] = {
         "decline": _decline,
         "next_slots": _next_slots,
         "propose": _propose,
-        "agenda": _agenda,
     }.items()
-}
+} | staff_agenda_effects.PERFORMERS

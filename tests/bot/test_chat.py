@@ -27,7 +27,7 @@ from backend.conversation.model import Card, Carousel, Choice, DatePick, Say
 from backend.db import Database
 from backend.models import Booking, BookingStatus, Clinic, InboundEvent
 from backend.settings import LineSettings, Settings, get_settings
-from bot import chat, cli, fake_line, render
+from bot import chat, chat_views, chat_wire, chat_world, cli, fake_line, render, serving
 from tests.factories import NOW, make_bed, make_clinic, make_course, make_staff
 
 SECRET = "chat-test-secret"
@@ -55,25 +55,25 @@ def request_card() -> dict[str, Any]:
 
 
 def test_the_signature_is_lines_hmac_of_the_raw_body() -> None:
-    body = chat.webhook_body(
-        [chat.follow_event(chat.user_source(USER), now_ms=NOW_MS)], destination=USER
+    body = chat_wire.webhook_body(
+        [chat_wire.follow_event(chat_wire.user_source(USER), now_ms=NOW_MS)], destination=USER
     )
     expected = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
 
-    assert base64.b64decode(chat.sign(SECRET, body)) == expected
+    assert base64.b64decode(chat_wire.sign(SECRET, body)) == expected
 
 
 def test_events_parse_with_the_sdk_and_verify() -> None:
-    source = chat.group_source(GROUP, USER)
+    source = chat_wire.group_source(GROUP, USER)
     events = [
-        chat.message_event("予約", source, now_ms=NOW_MS),
-        chat.postback_event("day:pick", source, now_ms=NOW_MS, params={"date": "2026-12-01"}),
-        chat.follow_event(chat.user_source(USER), now_ms=NOW_MS),
-        chat.unfollow_event(chat.user_source(USER), now_ms=NOW_MS),
+        chat_wire.message_event("予約", source, now_ms=NOW_MS),
+        chat_wire.postback_event("day:pick", source, now_ms=NOW_MS, params={"date": "2026-12-01"}),
+        chat_wire.follow_event(chat_wire.user_source(USER), now_ms=NOW_MS),
+        chat_wire.unfollow_event(chat_wire.user_source(USER), now_ms=NOW_MS),
     ]
-    body = chat.webhook_body(events, destination=USER)
+    body = chat_wire.webhook_body(events, destination=USER)
 
-    parsed = WebhookParser(SECRET).parse(body.decode(), chat.sign(SECRET, body))
+    parsed = WebhookParser(SECRET).parse(body.decode(), chat_wire.sign(SECRET, body))
 
     message, postback, follow, unfollow = parsed
     assert isinstance(message, webhooks.MessageEvent)
@@ -89,7 +89,9 @@ def test_events_parse_with_the_sdk_and_verify() -> None:
 
 
 def test_every_event_has_its_own_id_and_reply_token() -> None:
-    events = [chat.message_event("a", chat.user_source(USER), now_ms=NOW_MS) for _ in range(50)]
+    events = [
+        chat_wire.message_event("a", chat_wire.user_source(USER), now_ms=NOW_MS) for _ in range(50)
+    ]
 
     assert len({event["webhookEventId"] for event in events}) == 50
     assert len({event["replyToken"] for event in events}) == 50
@@ -98,14 +100,14 @@ def test_every_event_has_its_own_id_and_reply_token() -> None:
 
 
 def test_event_ids_are_ulids_in_time_order() -> None:
-    earlier, later = chat.ulid(NOW_MS), chat.ulid(NOW_MS + 1)
+    earlier, later = chat_wire.ulid(NOW_MS), chat_wire.ulid(NOW_MS + 1)
 
     assert earlier < later
-    assert set(earlier) <= set(chat.CROCKFORD)
+    assert set(earlier) <= set(chat_wire.CROCKFORD)
 
 
 def test_a_text_shows_its_quick_replies_numbered_in_order() -> None:
-    (shown,) = chat.views(quick_reply_text())
+    (shown,) = chat_views.views(quick_reply_text())
 
     assert shown.kind == "text"
     assert shown.lines == ["ご希望の日をお選びください。"]
@@ -114,7 +116,7 @@ def test_a_text_shows_its_quick_replies_numbered_in_order() -> None:
 
 
 def test_a_flex_card_shows_its_title_rows_and_buttons() -> None:
-    (shown,) = chat.views(request_card())
+    (shown,) = chat_views.views(request_card())
 
     assert shown.kind == "card"
     assert shown.lines == ["予約リクエスト", "お名前  佐藤 花子", "日時  12月1日(火) 10:00"]
@@ -130,16 +132,16 @@ def test_a_carousel_shows_one_card_per_bubble() -> None:
     )
     message = render.messages([Carousel(cards, "ご予約の一覧")])[0]
 
-    shown = chat.views(message)
+    shown = chat_views.views(message)
 
     assert [card.lines[0] for card in shown] == ["ご予約1", "ご予約2"]
     assert [card.taps[0].action["data"] for card in shown] == ["b:1", "b:2"]
 
 
 def test_a_tapped_postback_sends_its_data() -> None:
-    tap = chat.views(request_card())[0].taps[0]
+    tap = chat_views.views(request_card())[0].taps[0]
 
-    event = chat.tap_event(tap, chat.group_source(GROUP, USER), now_ms=NOW_MS)
+    event = chat_views.tap_event(tap, chat_wire.group_source(GROUP, USER), now_ms=NOW_MS)
 
     assert event is not None
     assert event["type"] == "postback"
@@ -148,9 +150,11 @@ def test_a_tapped_postback_sends_its_data() -> None:
 
 
 def test_a_date_picker_sends_the_date_as_params() -> None:
-    picker = chat.views(quick_reply_text())[0].taps[2]
+    picker = chat_views.views(quick_reply_text())[0].taps[2]
 
-    event = chat.tap_event(picker, chat.user_source(USER), now_ms=NOW_MS, answer="2026-12-03")
+    event = chat_views.tap_event(
+        picker, chat_wire.user_source(USER), now_ms=NOW_MS, answer="2026-12-03"
+    )
 
     assert event is not None
     assert event["postback"] == {"data": "day:pick", "params": {"date": "2026-12-03"}}
@@ -167,24 +171,24 @@ def test_a_date_picker_sends_the_date_as_params() -> None:
     ],
 )
 def test_a_typed_date_must_be_inside_the_pickers_range(typed: str, expected: str | None) -> None:
-    action = chat.views(quick_reply_text())[0].taps[2].action
+    action = chat_views.views(quick_reply_text())[0].taps[2].action
 
-    assert chat.picked_date(action, typed) == expected
+    assert chat_views.picked_date(action, typed) == expected
 
 
 def test_a_message_action_sends_its_text_and_a_link_sends_nothing() -> None:
-    say = chat.Tap("はい", {"type": "message", "label": "はい", "text": "はい"})
-    link = chat.Tap("地図", {"type": "uri", "label": "地図", "uri": "https://example.com"})
+    say = chat_views.Tap("はい", {"type": "message", "label": "はい", "text": "はい"})
+    link = chat_views.Tap("地図", {"type": "uri", "label": "地図", "uri": "https://example.com"})
 
-    event = chat.tap_event(say, chat.user_source(USER), now_ms=NOW_MS)
+    event = chat_views.tap_event(say, chat_wire.user_source(USER), now_ms=NOW_MS)
 
     assert event is not None
     assert event["message"]["text"] == "はい"
-    assert chat.tap_event(link, chat.user_source(USER), now_ms=NOW_MS) is None
+    assert chat_views.tap_event(link, chat_wire.user_source(USER), now_ms=NOW_MS) is None
 
 
 def test_the_rich_menu_taps_are_its_four_postbacks() -> None:
-    data = [tap.action["data"] for tap in chat.menu_taps()]
+    data = [tap.action["data"] for tap in chat_views.menu_taps()]
 
     assert data == ["menu:book", "menu:list", "menu:info", "menu:call"]
 
@@ -270,22 +274,24 @@ def test_an_unknown_number_and_quit_send_nothing() -> None:
 
 
 def test_the_state_file_sits_beside_a_sqlite_database(tmp_path: Path) -> None:
-    path = cli.state_path(f"sqlite:///{tmp_path}/clinic.db")
-    cli.save_state(path, {"patient": USER})
+    path = chat_world.state_path(f"sqlite:///{tmp_path}/clinic.db")
+    chat_world.save_state(path, {"patient": USER})
 
     assert path == tmp_path / "clinic.chat.json"
-    assert cli.load_state(path) == {"patient": USER}
-    assert cli.state_path("postgresql+psycopg://db/x").name == ".uketsuke-chat.json"
-    assert cli.load_state(tmp_path / "missing.json") == {}
+    assert chat_world.load_state(path) == {"patient": USER}
+    assert chat_world.state_path("postgresql+psycopg://db/x").name == ".uketsuke-chat.json"
+    assert chat_world.load_state(tmp_path / "missing.json") == {}
 
 
 def test_an_unreachable_server_is_said_plainly() -> None:
     with httpx.Client(timeout=1) as http:
-        link = chat.Link(
+        link = chat_wire.Link(
             "http://127.0.0.1:9/line/webhook", "http://127.0.0.1:9", SECRET, USER, http
         )
-        with pytest.raises(chat.SimulatorError, match="cannot reach"):
-            link.post(chat.message_event("a", chat.user_source(USER), now_ms=NOW_MS), USER)
+        with pytest.raises(chat_wire.SimulatorError, match="cannot reach"):
+            link.post(
+                chat_wire.message_event("a", chat_wire.user_source(USER), now_ms=NOW_MS), USER
+            )
 
 
 BOT = "U" + "9" * 32
@@ -311,7 +317,7 @@ def world(committed: Database) -> Iterator[World]:
         make_bed(session, clinic)
         make_course(session, clinic)
         ids = clinic.id, member.id
-    fake = fake_line.serve_in_thread(fake_line.FakeLine(access_token=TOKEN).app())
+    fake = serving.serve_in_thread(fake_line.FakeLine(access_token=TOKEN).app())
     line = LineSettings(
         _env_file=None,  # type: ignore[call-arg]
         channel_secret=SecretStr(SECRET),
@@ -322,14 +328,14 @@ def world(committed: Database) -> Iterator[World]:
     url = committed.engine.url.render_as_string(hide_password=False)
     settings = Settings(_env_file=None, database_url=url, line=line)  # type: ignore[call-arg]
     app = create_app(settings, clock=lambda: NOW)
-    server = fake_line.serve_in_thread(app)
+    server = serving.serve_in_thread(app)
     yield World(server.url, fake.url, *ids)
     server.stop()
     fake.stop()
     app.state.store.dispose()
 
 
-class CountingLink(chat.Link):
+class CountingLink(chat_wire.Link):
     sent = 0
 
     def post(self, event: dict[str, Any], chat_id: str) -> None:
@@ -337,7 +343,7 @@ class CountingLink(chat.Link):
         self.sent += 1
 
 
-def seated(link: chat.Link, seat: chat.Seat) -> chat.Simulator:
+def seated(link: chat_wire.Link, seat: chat.Seat) -> chat.Simulator:
     chats = {PATIENT: "patient", GROUP: "group", STAFF: "direct"}
     console = Console(file=io.StringIO(), width=120)
     return chat.Simulator(link, seat, chats=chats, console=console, ask=input, wait=10, settle=0.15)
@@ -434,7 +440,7 @@ def test_chat_needs_a_clinic_first(chat_command: typer.Typer, tmp_path: Path) ->
 
     assert result.exit_code == 1
     assert "no clinic yet" in result.output
-    assert cli.load_state(tmp_path / "empty.chat.json")["patient"].startswith("U")
+    assert chat_world.load_state(tmp_path / "empty.chat.json")["patient"].startswith("U")
 
 
 def test_chat_refuses_a_user_id_that_is_not_lines(chat_command: typer.Typer) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from bot import fake_line
+from bot import fake_line, serving
 
 TOKEN = "fake-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -238,7 +238,7 @@ def test_an_image_of_the_wrong_size_or_type_is_refused(api: TestClient) -> None:
 
 
 def test_served_in_a_thread_with_latency() -> None:
-    served = fake_line.serve_in_thread(fake_line.FakeLine(latency=0.05).app())
+    served = serving.serve_in_thread(fake_line.FakeLine(latency=0.05).app())
     try:
         with httpx.Client(base_url=served.url, headers=AUTH) as http:
             began = time.perf_counter()

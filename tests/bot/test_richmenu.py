@@ -15,7 +15,7 @@ from PIL import Image, ImageFont
 from typer.testing import CliRunner
 
 from backend.settings import get_settings
-from bot import cli, fake_line, richmenu
+from bot import cli, fake_line, richmenu, serving
 
 TOKEN = "richmenu-test-token"
 WANTED = {"menu:book", "menu:list", "menu:info", "menu:call"}
@@ -41,7 +41,7 @@ def command() -> typer.Typer:
 @pytest.fixture
 def line_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The settings the command reads point at a fake LINE API served on 127.0.0.1."""
-    served = fake_line.serve_in_thread(fake_line.FakeLine(access_token=TOKEN).app())
+    served = serving.serve_in_thread(fake_line.FakeLine(access_token=TOKEN).app())
     monkeypatch.setenv("UKETSUKE_LINE_API_BASE", served.url)
     monkeypatch.setenv("UKETSUKE_LINE_DATA_API_BASE", served.url)
     monkeypatch.setenv("UKETSUKE_LINE_ACCESS_TOKEN", TOKEN)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from backend.conversation import codec
 from backend.models import Clinic, OutboxMessage
 from bot import render
-from reminders import dispatch
+from reminders import claims, dispatch
 from tests.bot.conftest import ACCESS_TOKEN, USER, Line, envelope, follow, settings, sign, text
 from tests.conftest import SessionStore
 from tests.factories import NOW
@@ -36,7 +36,7 @@ def expected_messages(row: OutboxMessage) -> list[dict[str, object]]:
     return render.messages(codec.load(row.payload["replies"]))
 
 
-def drain(session: Session, at: timedelta = timedelta(0)) -> dispatch.Drained:
+def drain(session: Session, at: timedelta = timedelta(0)) -> claims.Drained:
     return dispatch.drain(SessionStore(session), now=NOW + at, settings=settings())
 
 
@@ -133,7 +133,7 @@ def test_a_temporary_failure_is_retried_later(
     row = the_row(session)
     assert drained.retried == 1
     assert (row.status, row.attempts) == ("pending", 1)
-    assert row.due_at == NOW + timedelta(minutes=1) + dispatch.FIRST_BACKOFF
+    assert row.due_at == NOW + timedelta(minutes=1) + claims.FIRST_BACKOFF
     assert row.last_error is not None
     assert row.last_error.startswith(reason)
     assert row.claimed_at is None
@@ -149,7 +149,7 @@ def test_the_monthly_quota_waits_long_and_says_so(
 
     row = the_row(session)
     assert row.status == "pending"
-    assert row.due_at == NOW + timedelta(minutes=1) + dispatch.QUOTA_BACKOFF
+    assert row.due_at == NOW + timedelta(minutes=1) + claims.QUOTA_BACKOFF
     assert row.last_error is not None
     assert "monthly message quota" in row.last_error
 

@@ -19,7 +19,7 @@ from backend.conversation.model import Say
 from backend.db import Database
 from backend.models import Channel, Clinic, OutboxMessage, OutboxStatus
 from bot import client
-from reminders import dispatch
+from reminders import claims, dispatch
 from tests.bot.conftest import settings
 from tests.conftest import SessionStore
 from tests.factories import NOW, make_clinic
@@ -49,7 +49,7 @@ def queue(
     return row
 
 
-def drain(session: Session, now: datetime = NOW, **options: Any) -> dispatch.Drained:
+def drain(session: Session, now: datetime = NOW, **options: Any) -> claims.Drained:
     return dispatch.drain(SessionStore(session), now=now, settings=settings(), **options)
 
 
@@ -111,7 +111,7 @@ def test_a_row_left_sending_past_its_lease_is_sent_again_with_the_same_key(
         clinic,
         "stale",
         status=OutboxStatus.SENDING,
-        claimed_at=NOW - dispatch.LEASE,
+        claimed_at=NOW - claims.LEASE,
         attempts=1,
     )
 
@@ -126,18 +126,18 @@ def test_a_row_left_sending_past_its_lease_is_sent_again_with_the_same_key(
 def test_a_row_claimed_again_meanwhile_is_not_overwritten(session: Session, clinic: Clinic) -> None:
     row = queue(session, clinic)
     store = SessionStore(session)
-    (job,) = dispatch.claim(store, channels=[Channel.LINE], now=NOW, limit=10)
+    (job,) = claims.claim(store, channels=[Channel.LINE], now=NOW, limit=10)
     # The lease ran out and another drain took the row.
-    taken = dispatch.claim(store, channels=[Channel.LINE], now=NOW + dispatch.LEASE, limit=10)
+    taken = claims.claim(store, channels=[Channel.LINE], now=NOW + claims.LEASE, limit=10)
 
-    drained = dispatch.settle(store, [(job, client.Failed("late"))], now=NOW)
+    drained = claims.settle(store, [(job, client.Failed("late"))], now=NOW)
 
     assert [t.id for t in taken] == [row.id]
     assert drained.lost == [row.id]
     row = refreshed(session, row)
     assert (row.status, row.claimed_at, row.last_error) == (
         "sending",
-        NOW + dispatch.LEASE,
+        NOW + claims.LEASE,
         None,
     )
 
@@ -146,7 +146,7 @@ def test_retries_give_up_after_the_last_attempt(
     session: Session, clinic: Clinic, line_api: respx.MockRouter
 ) -> None:
     line_api.post(PUSH).respond(500, json={"message": "Internal server error"})
-    row = queue(session, clinic, attempts=dispatch.MAX_ATTEMPTS - 1)
+    row = queue(session, clinic, attempts=claims.MAX_ATTEMPTS - 1)
 
     drained = drain(session)
 
@@ -155,7 +155,7 @@ def test_retries_give_up_after_the_last_attempt(
     assert row.status == "failed"
     assert (
         row.last_error
-        == f"gave up after {dispatch.MAX_ATTEMPTS} attempts: LINE 500: Internal server error"
+        == f"gave up after {claims.MAX_ATTEMPTS} attempts: LINE 500: Internal server error"
     )
 
 
@@ -175,7 +175,7 @@ def test_once_line_asks_to_wait_the_rest_of_the_drain_waits_untried(
     assert (tried.status, tried.attempts) == ("pending", 1)
     untried = [refreshed(session, row) for row in rest]
     assert {(row.status, row.attempts, row.claimed_at) for row in untried} == {("pending", 0, None)}
-    assert {row.due_at for row in untried} == {NOW + dispatch.FIRST_BACKOFF}
+    assert {row.due_at for row in untried} == {NOW + claims.FIRST_BACKOFF}
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_once_line_asks_to_wait_the_rest_of_the_drain_waits_untried(
     [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600), (40, 3600)],
 )
 def test_backoff_doubles_up_to_an_hour(attempts: int, wait: int) -> None:
-    assert dispatch.backoff(attempts) == timedelta(seconds=wait)
+    assert claims.backoff(attempts) == timedelta(seconds=wait)
 
 
 def test_more_than_five_messages_go_by_push_with_a_key_per_request(
@@ -213,7 +213,7 @@ def test_more_than_five_messages_go_by_push_with_a_key_per_request(
     assert second == str(uuid.uuid5(uuid.UUID(row.retry_key), "1"))
 
     drain(session)
-    drain(session, now=NOW + dispatch.FIRST_BACKOFF)
+    drain(session, now=NOW + claims.FIRST_BACKOFF)
 
     # A reply token answers one request only, and could not be retried without a repeat.
     assert reply.call_count == 0
@@ -227,11 +227,11 @@ def test_a_kick_during_a_drain_runs_one_more(
     runs: list[datetime] = []
     kick = dispatch.Kick(SessionStore(session), settings=settings(), clock=lambda: NOW)
 
-    def drain(store: Any, *, now: datetime, settings: Any) -> dispatch.Drained:
+    def drain(store: Any, *, now: datetime, settings: Any) -> claims.Drained:
         runs.append(now)
         if len(runs) == 1:
             kick()  # as another webhook's kick would, while this drain runs
-        return dispatch.Drained()
+        return claims.Drained()
 
     monkeypatch.setattr(dispatch, "drain", drain)
 
