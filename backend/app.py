@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 import bot.cli
 import telephony.cli
+import telephony.webhook
 from backend import cli
 from backend.api import errors, routes
 from backend.api.deps import Store
@@ -56,6 +57,7 @@ def create_app(
     errors.install(app, settings)
     app.include_router(routes.router)
     app.include_router(webhook.router)
+    app.include_router(telephony.webhook.router)
     return app
 
 

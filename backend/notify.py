@@ -15,12 +15,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from sqlalchemy.orm import Session
 
 from backend import outbox
 from backend.conversation import words
 from backend.conversation.model import Card, Choice, Reply, Say
-from backend.models import Booking, BookingStatus, Clinic, Source
+from backend.models import Booking, BookingStatus, CallLog, CallOutcome, Clinic, Patient, Source
 
 SOURCE_WORDS = {
     Source.LINE: "LINE",
@@ -230,3 +231,78 @@ def cancelled_by_clinic(
         f"キャンセルさせていただきました。{because}\nお手数ですが「予約」と送って別の日時をお選びください。"
     )
     _to_patient(session, booking, "cancelled", (Say(text),), now)
+
+
+# Phone calls: what staff must follow up (callback requests, missed and abandoned calls).
+
+
+def _phone_words(number: str | None) -> str:
+    """「090-1234-5678」 as staff dial it; 「非通知」 when the caller withheld it."""
+    if not number:
+        return "非通知"
+    try:
+        parsed = phonenumbers.parse(number, "JP")
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def _call_rows(
+    session: Session, clinic: Clinic, call: CallLog, number: str | None
+) -> list[tuple[str, str]]:
+    rows = [
+        ("電話", _phone_words(number)),
+        ("着信", words.moment(_local(clinic, call.started_at))),
+    ]
+    patient = session.get(Patient, call.patient_id) if call.patient_id else None
+    if patient is not None:
+        rows.append(("お名前", patient.name + ("" if patient.name_verified else "（未確認）")))
+    return rows
+
+
+def _call_to_staff(
+    session: Session, clinic: Clinic, card: Card, *, kind: str, call: CallLog, now: datetime
+) -> None:
+    if clinic.line_staff_group_id is None:
+        return
+    outbox.line_replies(
+        session,
+        clinic_id=clinic.id,
+        to=clinic.line_staff_group_id,
+        replies=(card,),
+        purpose=f"staff:{kind}",
+        now=now,
+        # One card per call: a retried turn or status callback adds nothing.
+        idempotency_key=f"notify:{kind}:{call.call_sid}",
+    )
+
+
+def callback_requested(
+    session: Session, *, call: CallLog, reason: str, number: str | None, now: datetime
+) -> None:
+    """A caller asked to be called back: staff get the number, when, who, and why
+    (`reason` in words, e.g. 「スタッフ不在（転送に応答なし）」; never anything medical)."""
+    clinic = session.get(Clinic, call.clinic_id)
+    assert clinic is not None
+    rows = [*_call_rows(session, clinic, call, number), ("ご用件", reason)]
+    card = Card(
+        title="折り返しのご依頼",
+        rows=tuple(rows),
+        note="お電話の自動受付で折り返しをご希望です。お手数ですがお電話をお願いします。",
+    )
+    _call_to_staff(session, clinic, card, kind="callback", call=call, now=now)
+
+
+def call_missed(session: Session, *, call: CallLog, step: str, now: datetime) -> None:
+    """A call ended before anything was done for the caller (missed, or hung up mid-way):
+    a short alert with the number, the time and how far they got (`step`, in words)."""
+    clinic = session.get(Clinic, call.clinic_id)
+    assert clinic is not None
+    missed = call.outcome == CallOutcome.MISSED
+    rows = [*_call_rows(session, clinic, call, call.from_number), ("状況", step)]
+    card = Card(
+        title="不在着信" if missed else "途中で切れたお電話",
+        rows=tuple(rows),
+        note="ご用件を伺えていません。折り返しのお電話をご検討ください。",
+    )
+    _call_to_staff(session, clinic, card, kind="missed-call", call=call, now=now)

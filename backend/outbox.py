@@ -7,6 +7,7 @@ sender renders, plus an optional reply token to answer with while it is fresh.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -20,6 +21,41 @@ from backend.models import Channel, MessageKind, OutboxMessage, OutboxStatus
 
 # LINE reply tokens last about a minute; answer well inside it or fall back to push.
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The provider accepted the message (LINE: or had already, under the same retry key)."""
+
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Not sent, and safe to try again later (unavailable, slow, or asked us to slow down)."""
+
+    reason: str
+    # LINE's monthly message quota is used up: retrying soon cannot help.
+    quota: bool = False
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Refused for good (or the channel is not set up); `reason` says why, for staff."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """It may or may not have gone out, and the provider has no idempotency (SMS, email):
+    never retried blindly; staff decide."""
+
+    reason: str
+
+
+# How one attempt to send a row went, whatever the channel.
+Outcome = Sent | Retry | Failed | Uncertain
 
 
 def _insert(dialect: Any) -> Any:

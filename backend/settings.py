@@ -45,6 +45,10 @@ class TwilioSettings(BaseSettings):
     api_base: str = "https://api.twilio.com"
     voice: str = "Polly.Mizuki"
     staff_numbers: list[str] = Field(default_factory=list)
+    # How long the staff phones ring before the caller is taken back to the attendant.
+    ring_seconds: int = Field(default=20, ge=5, le=600)
+    # Which clinic the phone number answers for; empty means the first clinic.
+    clinic_id: int | None = None
     timeout_seconds: float = 5.0
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from backend import outbox
 from backend.conversation import codec
 from backend.settings import LineSettings
 from bot import render
@@ -34,32 +35,11 @@ MAX_REASON = 500
 
 
 @dataclass(frozen=True)
-class Sent:
-    """LINE accepted the request (or had already accepted it under the same retry key)."""
-
-
-@dataclass(frozen=True)
-class Retry:
-    """Worth trying again later: LINE was unavailable, slow, or asked us to slow down."""
-
-    reason: str
-    # The month's message quota is used up: retrying soon cannot help.
-    quota: bool = False
-
-
-@dataclass(frozen=True)
-class Failed:
-    """LINE refused the request for good; `reason` is what it said."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
 class TokenExpired:
     """The reply token was used or has expired; push instead."""
 
 
-Outcome = Sent | Retry | Failed | TokenExpired
+Outcome = outbox.Outcome | TokenExpired
 
 
 class LineClient:
@@ -111,9 +91,9 @@ class LineClient:
         try:
             response = self.http.post(path, json=body, headers=headers)
         except httpx.TimeoutException:
-            return Retry("timeout")
+            return outbox.Retry("timeout")
         except httpx.HTTPError as error:
-            return Retry(f"connection failed ({type(error).__name__})")
+            return outbox.Retry(f"connection failed ({type(error).__name__})")
         return outcome(response, retry_key=retry_key)
 
 
@@ -128,18 +108,18 @@ def outcome(response: httpx.Response, *, retry_key: bool) -> Outcome:
     """What a LINE response means for the message that was sent."""
     status = response.status_code
     if 200 <= status < 300:
-        return Sent()
+        return outbox.Sent()
     message, reason = _reason(response)
     if status == 409 and retry_key:
         log.info("LINE had already accepted this retry key")
-        return Sent()
+        return outbox.Sent()
     if status == 400 and not retry_key and message == INVALID_REPLY_TOKEN:
         return TokenExpired()
     if status == 429:
-        return Retry(reason, quota=QUOTA_MESSAGE in message)
+        return outbox.Retry(reason, quota=QUOTA_MESSAGE in message)
     if status >= 500:
-        return Retry(reason)
-    return Failed(reason)
+        return outbox.Retry(reason)
+    return outbox.Failed(reason)
 
 
 def _reason(response: httpx.Response) -> tuple[str, str]:
@@ -167,13 +147,13 @@ def _detail(detail: dict[str, Any]) -> str:
 
 def deliver(
     line: LineClient, *, to: str, payload: dict[str, Any], retry_key: str, now: datetime
-) -> Outcome:
+) -> outbox.Outcome:
     """Send an outbox row's replies: reply while its token is fresh, else push."""
     try:
         requests = render.requests(codec.load(payload["replies"]))
         token = _fresh_token(payload, now)
     except (KeyError, TypeError, ValueError) as error:
-        return Failed(f"unreadable payload ({type(error).__name__})")
+        return outbox.Failed(f"unreadable payload ({type(error).__name__})")
     # A reply token answers one request only, and a reply cannot be retried without
     # risking a repeat; longer answers go by push, whose retry keys prevent that.
     if token is not None and len(requests) == 1:
@@ -192,12 +172,14 @@ def _fresh_token(payload: dict[str, Any], now: datetime) -> str | None:
 
 def _push_all(
     line: LineClient, to: str, requests: list[list[render.Message]], retry_key: str
-) -> Outcome:
+) -> outbox.Outcome:
     for index, messages in enumerate(requests):
         outcome = line.push(to, messages, retry_key=request_key(retry_key, index))
-        if not isinstance(outcome, Sent):
+        if isinstance(outcome, TokenExpired):  # only replies carry tokens
+            return outbox.Failed("unexpected reply-token error on a push")
+        if not isinstance(outcome, outbox.Sent):
             return outcome
-    return Sent()
+    return outbox.Sent()
 
 
 def request_key(retry_key: str, index: int) -> str:

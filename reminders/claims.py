@@ -17,14 +17,17 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Update, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from backend import outbox
 from backend.api.deps import Store
 from backend.models import Channel, OutboxMessage, OutboxStatus
-from bot import client
 
 log = logging.getLogger(__name__)
 
 # A claimed row not settled within this time belongs to a worker that died.
 LEASE = timedelta(minutes=2)
+# Only LINE takes a retry key; a resent SMS or email could arrive twice.
+RESENDABLE = (Channel.LINE,)
+INTERRUPTED = "interrupted while sending: it may or may not have been delivered"
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
@@ -50,7 +53,7 @@ class Deferred:
     """Not tried: its channel asked to wait earlier in this drain."""
 
 
-Result = client.Outcome | Deferred
+Result = outbox.Outcome | Deferred
 
 
 @dataclass
@@ -70,6 +73,7 @@ def claim(store: Store, *, channels: list[Channel], now: datetime, limit: int) -
     if not channels:
         return []
     with store.transaction() as session:
+        _give_up_interrupted(session, now)
         candidates = session.scalars(
             select(OutboxMessage.id)
             .where(OutboxMessage.channel.in_(channels), _due(now))
@@ -83,10 +87,29 @@ def claim(store: Store, *, channels: list[Channel], now: datetime, limit: int) -
 
 
 def _due(now: datetime) -> Any:
-    """Pending and due, or claimed by a worker whose lease ran out."""
+    """Pending and due, or a LINE row claimed by a worker whose lease ran out."""
     return or_(
         and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at <= now - LEASE),
+        and_(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at <= now - LEASE,
+            OutboxMessage.channel.in_(RESENDABLE),
+        ),
+    )
+
+
+def _give_up_interrupted(session: Session, now: datetime) -> None:
+    """A crash while sending an SMS or email leaves it unknowable whether it went out:
+    mark it uncertain for staff rather than risk sending it twice."""
+    _rowcount(
+        session,
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at <= now - LEASE,
+            OutboxMessage.channel.not_in(RESENDABLE),
+        )
+        .values(status=OutboxStatus.UNCERTAIN, last_error=INTERRUPTED),
     )
 
 
@@ -171,9 +194,11 @@ def _values(job: Job, outcome: Result, now: datetime) -> dict[str, Any]:
                 "due_at": now + FIRST_BACKOFF,
                 "claimed_at": None,
             }
-        case client.Sent():
+        case outbox.Sent():
             return {"status": OutboxStatus.SENT, "sent_at": now, "attempts": attempts}
-        case client.Retry(reason=reason, quota=quota) if attempts < MAX_ATTEMPTS:
+        case outbox.Uncertain(reason=reason):
+            return {"status": OutboxStatus.UNCERTAIN, "attempts": attempts, "last_error": reason}
+        case outbox.Retry(reason=reason, quota=quota) if attempts < MAX_ATTEMPTS:
             note = f"{reason} (monthly message quota reached)" if quota else reason
             return {
                 "status": OutboxStatus.PENDING,
@@ -182,9 +207,9 @@ def _values(job: Job, outcome: Result, now: datetime) -> dict[str, Any]:
                 "last_error": note,
                 "claimed_at": None,
             }
-        case client.Retry(reason=reason):
+        case outbox.Retry(reason=reason):
             reason = f"gave up after {attempts} attempts: {reason}"
-        case client.Failed(reason=reason):
+        case outbox.Failed(reason=reason):
             pass
         case _:
             reason = f"unexpected outcome {type(outcome).__name__}"

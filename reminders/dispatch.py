@@ -16,20 +16,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 
+from backend import outbox
 from backend.api.deps import Store
 from backend.models import Channel
 from backend.settings import Settings
 from bot import client
+from reminders import sms
 from reminders.claims import Deferred, Drained, Job, Result, claim, settle
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 50
 
-Sender = Callable[[Job, datetime], client.Outcome]
+Sender = Callable[[Job, datetime], outbox.Outcome]
 
 
 def drain(
@@ -61,7 +63,7 @@ def send(
             results.append((job, Deferred()))
             continue
         outcome = senders[job.channel](job, now)
-        if isinstance(outcome, client.Retry):
+        if isinstance(outcome, outbox.Retry):
             waiting.add(job.channel)
         results.append((job, outcome))
     return results
@@ -69,22 +71,33 @@ def send(
 
 @contextmanager
 def configured_senders(settings: Settings) -> Iterator[dict[Channel, Sender]]:
-    """A sender for each channel that is configured (SMS and email come with reminders);
-    rows of other channels wait, unclaimed."""
-    if not settings.line.access_token.get_secret_value():
-        yield {}
-        return
-    with client.LineClient.connect(settings.line) as line:
-        yield {Channel.LINE: line_sender(line)}
+    """A sender for each channel. LINE rows wait, unclaimed, while no access token is set;
+    SMS rows always have a sender, which fails them visibly when SMS is not set up."""
+    with ExitStack() as stack:
+        senders: dict[Channel, Sender] = {}
+        if settings.line.access_token.get_secret_value():
+            line = stack.enter_context(client.LineClient.connect(settings.line))
+            senders[Channel.LINE] = line_sender(line)
+        senders[Channel.SMS] = sms_sender(stack.enter_context(sms.opened(settings)))
+        yield senders
 
 
 def line_sender(line: client.LineClient) -> Sender:
     """Send a LINE row: reply while its token is fresh, else push under the row's key."""
 
-    def send(job: Job, now: datetime) -> client.Outcome:
+    def send(job: Job, now: datetime) -> outbox.Outcome:
         return client.deliver(
             line, to=job.recipient, payload=job.payload, retry_key=job.retry_key, now=now
         )
+
+    return send
+
+
+def sms_sender(provider: sms.Provider) -> Sender:
+    """Send an SMS row (no retry key exists for SMS: an unclear attempt becomes uncertain)."""
+
+    def send(job: Job, now: datetime) -> outbox.Outcome:
+        return sms.deliver(provider, to=job.recipient, payload=job.payload, retry_key=job.retry_key)
 
     return send
 

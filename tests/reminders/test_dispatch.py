@@ -71,23 +71,61 @@ def test_only_due_rows_are_claimed(
     sent = queue(session, clinic, "sent", status=OutboxStatus.SENT)
     failed = queue(session, clinic, "failed", status=OutboxStatus.FAILED)
     sms = queue(session, clinic, "sms", channel=Channel.SMS, recipient="+819012345678")
+    sms.payload = {"text": "明日のご予約です"}
     busy = queue(
         session, clinic, "busy", status=OutboxStatus.SENDING, claimed_at=NOW - timedelta(seconds=30)
     )
 
     drained = drain(session)
 
-    assert (drained.claimed, drained.sent) == (1, 1)
+    assert (drained.claimed, drained.sent, drained.failed) == (2, 1, 1)
     assert pushed_keys(push) == [due.retry_key]
     statuses = {row.id: refreshed(session, row).status for row in (later, sent, failed, sms, busy)}
     assert statuses == {
         later.id: "pending",
         sent.id: "sent",
         failed.id: "failed",
-        sms.id: "pending",  # no SMS sender yet: it waits, unclaimed
+        sms.id: "failed",  # SMS is not set up in these settings: visible to staff
         busy.id: "sending",  # another worker is on it, within its lease
     }
     assert refreshed(session, due).status == "sent"
+    assert "SMS is not configured" in (sms.last_error or "")
+
+
+def test_an_interrupted_sms_is_never_sent_again_but_marked_uncertain(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    push = line_api.post(PUSH).respond(200, json={})
+    stale = NOW - claims.LEASE - timedelta(seconds=1)
+    sms = queue(
+        session,
+        clinic,
+        "sms",
+        channel=Channel.SMS,
+        recipient="+819012345678",
+        status=OutboxStatus.SENDING,
+        claimed_at=stale,
+    )
+    line = queue(session, clinic, "line", status=OutboxStatus.SENDING, claimed_at=stale)
+
+    drain(session)
+
+    assert refreshed(session, sms).status == OutboxStatus.UNCERTAIN
+    assert sms.last_error == claims.INTERRUPTED
+    assert refreshed(session, line).status == OutboxStatus.SENT  # LINE has its retry key
+    assert pushed_keys(push) == [line.retry_key]
+
+
+def test_an_unclear_sms_attempt_is_settled_as_uncertain(session: Session, clinic: Clinic) -> None:
+    row = queue(session, clinic, "sms", channel=Channel.SMS, recipient="+819012345678")
+    store = SessionStore(session)
+    (job,) = claims.claim(store, channels=[Channel.SMS], now=NOW, limit=5)
+    drained = claims.settle(store, [(job, outbox.Uncertain("Twilio 503"))], now=NOW)
+    assert drained.claimed == 1
+    assert (refreshed(session, row).status, row.last_error) == (
+        OutboxStatus.UNCERTAIN,
+        "Twilio 503",
+    )
 
 
 def test_the_oldest_due_rows_go_first_up_to_the_limit(
@@ -130,7 +168,7 @@ def test_a_row_claimed_again_meanwhile_is_not_overwritten(session: Session, clin
     # The lease ran out and another drain took the row.
     taken = claims.claim(store, channels=[Channel.LINE], now=NOW + claims.LEASE, limit=10)
 
-    drained = claims.settle(store, [(job, client.Failed("late"))], now=NOW)
+    drained = claims.settle(store, [(job, outbox.Failed("late"))], now=NOW)
 
     assert [t.id for t in taken] == [row.id]
     assert drained.lost == [row.id]

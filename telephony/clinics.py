@@ -1,0 +1,75 @@
+"""Which clinic a call belongs to, and what the fallback may say about it without a database.
+
+Every call looks its clinic up (one small query); the name and whether it has LINE are
+then remembered per called number, in this process, for the fallback URL, which must
+answer when the database cannot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from backend.models import Clinic
+
+
+class NoClinic(LookupError):
+    """The phone line has no clinic to belong to (none configured, or none at all)."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the fallback may say: the clinic's name and whether it can be added on LINE."""
+
+    name: str
+    has_line: bool
+
+
+_COLUMNS = (Clinic.id, Clinic.name, Clinic.line_add_url)
+_FIRST = select(*_COLUMNS).order_by(Clinic.id).limit(1)
+_BY_ID = select(*_COLUMNS).where(Clinic.id == bindparam("clinic_id"))
+
+_known: OrderedDict[str, Known] = OrderedDict()
+_lock = threading.Lock()
+KNOWN_SIZE = 64
+
+
+def resolve(session: Session, *, configured: int | None, called: str) -> int:
+    """The configured clinic, else the first one; remembered for the fallback."""
+    if configured is None:
+        row = session.execute(_FIRST).first()
+    else:
+        row = session.execute(_BY_ID, {"clinic_id": configured}).first()
+    if row is None:
+        raise NoClinic("no clinic for the phone line (UKETSUKE_TWILIO_CLINIC_ID)")
+    remember(called, Known(name=row.name, has_line=bool(row.line_add_url)))
+    return int(row.id)
+
+
+def remember(called: str, known: Known) -> None:
+    """Note what a call to `called` found out about its clinic."""
+    with _lock:
+        _known[called] = known
+        _known.move_to_end(called)
+        while len(_known) > KNOWN_SIZE:
+            _known.popitem(last=False)
+
+
+def known(called: str) -> Known | None:
+    """What an earlier call to `called` found out; else, when this process has only ever
+    seen one clinic, that one; else nothing."""
+    with _lock:
+        found = _known.get(called)
+        if found is None and len(set(_known.values())) == 1:
+            found = next(iter(_known.values()))
+    return found
+
+
+def forget() -> None:
+    """Forget every remembered clinic (tests)."""
+    with _lock:
+        _known.clear()

@@ -1,0 +1,57 @@
+"""Twilio's webhook form: read it, and check its X-Twilio-Signature against the public URL.
+
+Twilio signs the URL it requested, which is the public one; behind a proxy the URL the app
+sees (`request.url`) differs, so the URL is rebuilt from UKETSUKE_PUBLIC_BASE_URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import MultiDict
+from starlette.requests import Request
+from twilio.request_validator import RequestValidator
+
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-twilio-signature"
+# Twilio's webhook forms are a few hundred bytes; anything far larger is not from Twilio.
+MAX_BODY = 64 * 1024
+
+
+class Malformed(ValueError):
+    """The body is not a form Twilio could have sent."""
+
+
+def read_form(body: bytes) -> MultiDict:
+    """The form fields of an `application/x-www-form-urlencoded` body."""
+    if len(body) > MAX_BODY:
+        raise Malformed("body too large")
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Malformed(type(error).__name__) from error
+    return MultiDict(fields)
+
+
+def public_url(settings: Settings, request: Request, path: str) -> str:
+    """The URL Twilio requested: the public base, the route's path and the raw query."""
+    # The route's own path, not the one the proxy forwarded, and the query exactly as sent.
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    url = settings.public_base_url + path
+    return f"{url}?{query}" if query else url
+
+
+def is_valid(settings: Settings, url: str, form: MultiDict, signature: str) -> bool:
+    """Whether `signature` is Twilio's signature of `url` and `form` under the auth token."""
+    token = settings.twilio.auth_token.get_secret_value()
+    # An empty token is a key anyone can sign with.
+    if not token:
+        log.error("Twilio webhook refused: UKETSUKE_TWILIO_AUTH_TOKEN is not configured")
+        return False
+    if not signature:
+        return False
+    return bool(RequestValidator(token).validate(url, form, signature))
