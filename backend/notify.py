@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from sqlalchemy.orm import Session
 
 from backend import outbox
@@ -61,7 +60,7 @@ def booking_rows(clinic: Clinic, booking: Booking) -> tuple[tuple[str, str], ...
         ("受付", SOURCE_WORDS[booking.source]),
     ]
     if patient.phone:
-        rows.append(("電話", patient.phone))
+        rows.append(("電話", words.phone(patient.phone)))
     if patient.first_visit_on is None:
         rows.append(("", "初めての方"))
     return tuple(rows)
@@ -238,13 +237,7 @@ def cancelled_by_clinic(
 
 def _phone_words(number: str | None) -> str:
     """「090-1234-5678」 as staff dial it; 「非通知」 when the caller withheld it."""
-    if not number:
-        return "非通知"
-    try:
-        parsed = phonenumbers.parse(number, "JP")
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return words.phone(number) or "非通知"
 
 
 def _call_rows(

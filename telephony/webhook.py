@@ -88,6 +88,7 @@ async def status(request: Request) -> Response:
             request.app.state.store,
             call_sid=call_sid,
             called=form.get("To", ""),
+            caller=caller(form),
             status=call_status,
             duration_seconds=seconds(form.get("CallDuration")),
             form=dict(form),

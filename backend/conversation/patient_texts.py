@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import phonenumbers
-
+from backend.conversation import words
 from backend.conversation.model import Choice, Facts, Say
 
 LABEL_LENGTH = 20  # LINE cuts quick-reply labels at 20 characters
@@ -44,14 +43,7 @@ def label(text: str) -> str:
 
 def phone(facts: Facts) -> str:
     """The clinic's number as people in Japan write it (03-1234-5678)."""
-    raw = facts.clinic.phone
-    if not raw:
-        return ""
-    try:
-        number = phonenumbers.parse(raw, "JP")
-    except phonenumbers.NumberParseException:
-        return raw
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return words.phone(facts.clinic.phone)
 
 
 def call_us(facts: Facts) -> str:

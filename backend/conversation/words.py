@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import phonenumbers
+
 WEEKDAYS = "月火水木金土日"
 
 
@@ -33,3 +35,15 @@ def minutes(length: int) -> str:
     if not hours:
         return f"{rest}分"
     return f"{hours}時間{rest}分" if rest else f"{hours}時間"
+
+
+def phone(number: str | None) -> str:
+    """A number as people in Japan write and dial it (「090-1234-5678」, 「03-1234-5678」);
+    "" for none, the text as given when it is not a phone number."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, "JP")
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -90,15 +90,19 @@ def call_ended(
     status: str,
     duration_seconds: int | None,
     now: datetime,
+    caller: str = "",
 ) -> None:
     """Twilio's status callback: record how the call ended; a call that ended before the
-    caller got anywhere is a missed or abandoned call (staff alert, text-back SMS)."""
+    caller got anywhere is a missed or abandoned call (staff alert, text-back SMS).
+    `caller` is the callback's From, for a call the attendant never saw."""
     call = calls.locked(session, clinic_id=clinic_id, call_sid=call_sid)
     if call is None:
         # The attendant never answered it (Twilio hung up first, or our webhook failed):
-        # a missed call all the same, with no number we know of.
+        # a missed call all the same.
         began = now - timedelta(seconds=duration_seconds or 0)
-        call = calls.opened(session, clinic_id=clinic_id, call_sid=call_sid, caller="", now=began)
+        call = calls.opened(
+            session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=began
+        )
     if call.ended_at is not None:  # a redelivered callback
         return
     call.ended_at = now

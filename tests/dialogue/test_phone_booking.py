@@ -47,7 +47,7 @@ def test_a_new_mobile_caller_books_by_voice(session: Session) -> None:
     [card] = call.cards()
     assert card.title == "予約リクエスト"
     assert rows(card)["お名前"] == "山田花子（未確認）"
-    assert (rows(card)["電話"], rows(card)["受付"]) == (MOBILE, "電話")
+    assert (rows(card)["電話"], rows(card)["受付"]) == ("090-1234-5678", "電話")
     assert rows(card)["日時"] == "12月1日(火) 9:15"
     [sms] = call.sms()
     assert (sms.recipient, sms.purpose, sms.patient_id) == (MOBILE, "phone:request", patient.id)

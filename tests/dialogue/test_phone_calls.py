@@ -71,7 +71,7 @@ class Call:
     def say(self, words: str) -> str:
         return self.turn(Text(words))
 
-    def end(self, status: str = "completed", seconds: int | None = 60) -> None:
+    def end(self, status: str = "completed", seconds: int | None = 60, caller: str = "") -> None:
         phone.call_ended(
             self.session,
             clinic_id=self.clinic.id,
@@ -79,6 +79,7 @@ class Call:
             status=status,
             duration_seconds=seconds,
             now=self.now,
+            caller=caller,
         )
 
     @property
@@ -280,6 +281,17 @@ def test_a_call_twilio_never_connected_is_missed(session: Session, clinic: Clini
     [card] = call.cards()
     assert rows(card)["電話"] == "非通知"
     assert call.sms() == []
+
+
+def test_a_missed_call_twilio_never_connected_keeps_the_callers_number(
+    session: Session, clinic: Clinic
+) -> None:
+    call = Call(session, clinic)
+    call.end(status="no-answer", seconds=0, caller="+819087654321")
+    assert (call.log.outcome, call.log.from_number) == (CallOutcome.MISSED, "+819087654321")
+    [card] = call.cards()
+    assert rows(card)["電話"] == "090-8765-4321"
+    assert len(call.sms()) == 1  # a mobile caller gets the text-back
 
 
 def test_a_turn_after_the_call_ended_just_hangs_up(session: Session, clinic: Clinic) -> None:

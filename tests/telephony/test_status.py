@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from backend.dialogue import phone
 from backend.models import Clinic
 from tests.factories import NOW
-from tests.telephony.conftest import CALL, Attendant, Twilio, inbox_rows
+from tests.telephony.conftest import CALL, CALLER, Attendant, Twilio, inbox_rows
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,7 @@ def test_the_end_of_a_call_reaches_the_attendant_with_its_status_and_duration(
         {
             "clinic_id": clinic.id,
             "call_sid": CALL,
+            "caller": CALLER,
             "status": status,
             "duration_seconds": seconds,
             "now": NOW,
