@@ -166,6 +166,9 @@ Try the LINE bot without a LINE account, in another terminal:
   .venv/bin/uketsuke chat            (a patient: register, book, change, cancel)
   .venv/bin/uketsuke chat --staff    (the staff group: approve the requests)
 
+Try the phone attendant without a Twilio account:
+  .venv/bin/uketsuke call            (book by voice text or keys; SMS shown after the call)
+
 Stop with Ctrl+C. The data stays in {get_settings().database_url}.
 """
     )
