@@ -65,6 +65,9 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     # Sent as LINE's X-Line-Retry-Key so a retry after a crash is never a second message.
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    # Rows sent together in one LINE multicast share this key, which is that request's
+    # X-Line-Retry-Key: a batch is claimed, retried and settled whole (reminders/multicast.py).
+    batch_key: Mapped[str | None] = mapped_column(String(36), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
