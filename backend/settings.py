@@ -74,6 +74,19 @@ class MailSettings(BaseSettings):
     sender: str = ""
 
 
+class WorkerSettings(BaseSettings):
+    """The outbox worker: how often it ticks and how many messages it sends at once."""
+
+    model_config = _section("UKETSUKE_WORKER_")
+
+    tick_seconds: float = Field(default=10.0, gt=0, le=3600)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    # Rows claimed per drain; a LINE multicast batch is taken whole even past this.
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    # A claimed row not settled within this time belongs to a worker that died.
+    lease_seconds: float = Field(default=120.0, ge=0)
+
+
 class Settings(BaseSettings):
     """The deployment's settings; sections read their own `UKETSUKE_<SECTION>_*` variables."""
 
@@ -89,6 +102,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @field_validator("public_base_url")
     @classmethod

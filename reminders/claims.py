@@ -5,6 +5,11 @@ conditional UPDATE, so two drains never take the same row. Settling is one more
 transaction that records what sending did to each row: sent, back to `pending` after a
 backoff, or failed. A row left in `sending` longer than the lease (a crashed worker) is
 claimed again; its settlement counts only while the claim is still the one that sent it.
+
+Rows sent in one LINE multicast share a `batch_key`, given when they are first claimed
+(reminders/multicast.py); such a batch is always claimed whole, so every attempt at it is
+the same request under the same retry key. LINE rows of a clinic whose monthly quota ran
+out (`clinic.line_paused_until`) are not claimed until the pause ends (reminders/quota.py).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, and_, or_, select, update
+from sqlalchemy import CursorResult, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend import outbox
 from backend.api.deps import Store
-from backend.models import Channel, OutboxMessage, OutboxStatus
+from backend.models import Channel, Clinic, OutboxMessage, OutboxStatus
+from reminders import multicast, quota
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +46,15 @@ class Job:
     """A claimed row, detached from its session: what a sender needs."""
 
     id: int
+    clinic_id: int
     channel: Channel
     recipient: str
     payload: dict[str, Any]
     retry_key: str
     attempts: int
     claimed_at: datetime
+    # Set for the rows of one LINE multicast: the request's X-Line-Retry-Key.
+    batch_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,37 +77,90 @@ class Drained:
     lost: list[int] = field(default_factory=list)  # rows another worker took over
 
 
-def claim(store: Store, *, channels: list[Channel], now: datetime, limit: int) -> list[Job]:
-    """Mark up to `limit` due rows as `sending` by this drain and return them."""
+def claim(
+    store: Store,
+    *,
+    channels: list[Channel],
+    now: datetime,
+    limit: int,
+    lease: timedelta = LEASE,
+) -> list[Job]:
+    """Mark up to `limit` due rows (and the whole of any multicast batch among them) as
+    `sending` by this drain and return them."""
     if not channels:
         return []
     with store.transaction() as session:
-        _give_up_interrupted(session, now)
-        candidates = session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.channel.in_(channels), _due(now))
+        _give_up_interrupted(session, now - lease)
+        candidates = session.execute(
+            select(OutboxMessage.id, OutboxMessage.batch_key)
+            .where(OutboxMessage.channel.in_(channels), _due(now, lease), _not_paused(now))
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
             .limit(limit)
             # PostgreSQL: rows another drain is claiming right now are skipped, not waited on.
             .with_for_update(skip_locked=True)
         ).all()
-        taken = [row_id for row_id in candidates if _take(session, row_id, now)]
-        return [_job(row) for row in _rows(session, taken)]
+        rows = _rows(session, _take_all(session, candidates, now, lease))
+        multicast.form(session, rows)
+        return [_job(row) for row in rows]
 
 
-def _due(now: datetime) -> Any:
+def _due(now: datetime, lease: timedelta = LEASE) -> Any:
     """Pending and due, or a LINE row claimed by a worker whose lease ran out."""
     return or_(
         and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
         and_(
             OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at <= now - LEASE,
+            OutboxMessage.claimed_at <= now - lease,
             OutboxMessage.channel.in_(RESENDABLE),
         ),
     )
 
 
-def _give_up_interrupted(session: Session, now: datetime) -> None:
+def _not_paused(now: datetime) -> Any:
+    """Not a LINE row of a clinic whose monthly LINE quota is used up."""
+    paused = select(Clinic.id).where(Clinic.line_paused_until > now)
+    return or_(OutboxMessage.channel != Channel.LINE, OutboxMessage.clinic_id.not_in(paused))
+
+
+def _take_all(session: Session, candidates: Any, now: datetime, lease: timedelta) -> list[int]:
+    taken: list[int] = []
+    batches: set[str] = set()
+    for row_id, batch_key in candidates:
+        if batch_key is None:
+            taken += [row_id] if _take(session, row_id, now, lease) else []
+        elif batch_key not in batches:
+            batches.add(batch_key)
+            taken += _take_batch(session, batch_key, now, lease)
+    return taken
+
+
+def _take_batch(session: Session, batch_key: str, now: datetime, lease: timedelta) -> list[int]:
+    """Take every unsettled row of a multicast batch, or none of them: a part of a batch
+    sent under the batch's retry key would be answered 409 and wrongly count as sent."""
+    with session.begin_nested() as savepoint:
+        taken = list(
+            session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.batch_key == batch_key, _due(now, lease))
+                .values(status=OutboxStatus.SENDING, claimed_at=now)
+                .returning(OutboxMessage.id),
+                execution_options={"synchronize_session": False},
+            )
+        )
+        unsettled = session.scalar(
+            select(func.count()).where(
+                OutboxMessage.batch_key == batch_key,
+                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            )
+        )
+        if len(taken) != unsettled:
+            log.warning("multicast batch %s is partly held elsewhere; left for later", batch_key)
+            savepoint.rollback()
+            return []
+    return taken
+
+
+def _give_up_interrupted(session: Session, stale: datetime) -> None:
     """A crash while sending an SMS or email leaves it unknowable whether it went out:
     mark it uncertain for staff rather than risk sending it twice."""
     _rowcount(
@@ -106,19 +168,19 @@ def _give_up_interrupted(session: Session, now: datetime) -> None:
         update(OutboxMessage)
         .where(
             OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at <= now - LEASE,
+            OutboxMessage.claimed_at <= stale,
             OutboxMessage.channel.not_in(RESENDABLE),
         )
         .values(status=OutboxStatus.UNCERTAIN, last_error=INTERRUPTED),
     )
 
 
-def _take(session: Session, row_id: int, now: datetime) -> bool:
+def _take(session: Session, row_id: int, now: datetime, lease: timedelta) -> bool:
     # Conditional on still being due: of two drains racing for the row, the second's
     # UPDATE re-reads it after the first commits and matches nothing (both databases).
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, _due(now))
+        .where(OutboxMessage.id == row_id, _due(now, lease))
         .values(status=OutboxStatus.SENDING, claimed_at=now)
     )
     return _rowcount(session, statement) == 1
@@ -145,12 +207,14 @@ def _job(row: OutboxMessage) -> Job:
     assert row.claimed_at is not None
     return Job(
         id=row.id,
+        clinic_id=row.clinic_id,
         channel=row.channel,
         recipient=row.recipient,
         payload=dict(row.payload),
         retry_key=row.retry_key,
         attempts=row.attempts,
         claimed_at=row.claimed_at,
+        batch_key=row.batch_key,
     )
 
 
@@ -168,7 +232,18 @@ def settle(store: Store, results: list[tuple[Job, Result]], *, now: datetime) ->
             else:
                 log.warning("outbox row %d was claimed again before it was settled", job.id)
                 drained.lost.append(job.id)
+        for clinic_id in _out_of_quota(results):
+            quota.pause_line(session, clinic_id=clinic_id, now=now)
     return drained
+
+
+def _out_of_quota(results: list[tuple[Job, Result]]) -> set[int]:
+    """Clinics whose LINE channel answered that the month's message quota is used up."""
+    return {
+        job.clinic_id
+        for job, result in results
+        if isinstance(result, outbox.Retry) and result.quota and job.channel == Channel.LINE
+    }
 
 
 def _settled(job: Job, values: dict[str, Any]) -> Update:

@@ -16,22 +16,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from backend import outbox
 from backend.api.deps import Store
 from backend.models import Channel
 from backend.settings import Settings
 from bot import client
-from reminders import sms
+from reminders import mail, multicast, sms
 from reminders.claims import Deferred, Drained, Job, Result, claim, settle
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 50
 
-Sender = Callable[[Job, datetime], outbox.Outcome]
+# Sends one unit: a single row, or the rows of one LINE multicast batch.
+Sender = Callable[[Sequence[Job], datetime], outbox.Outcome]
 
 
 def drain(
@@ -41,51 +43,86 @@ def drain(
     settings: Settings,
     limit: int = DEFAULT_LIMIT,
     senders: Mapping[Channel, Sender] | None = None,
+    pool: Executor | None = None,
 ) -> Drained:
-    """Send up to `limit` due rows of the channels that have a sender."""
+    """Send up to `limit` due rows of the channels that have a sender, on `pool`'s threads
+    when given (the worker), else one after the other (a kick after a webhook)."""
     if senders is None:
         with configured_senders(settings) as available:
-            return drain(store, now=now, settings=settings, limit=limit, senders=available)
-    jobs = claim(store, channels=list(senders), now=now, limit=limit)
-    return settle(store, send(jobs, senders, now=now), now=now)
+            return drain(
+                store, now=now, settings=settings, limit=limit, senders=available, pool=pool
+            )
+    lease = timedelta(seconds=settings.worker.lease_seconds)
+    jobs = claim(store, channels=list(senders), now=now, limit=limit, lease=lease)
+    return settle(store, send(jobs, senders, now=now, pool=pool), now=now)
 
 
 def send(
-    jobs: list[Job], senders: Mapping[Channel, Sender], *, now: datetime
+    jobs: list[Job],
+    senders: Mapping[Channel, Sender],
+    *,
+    now: datetime,
+    pool: Executor | None = None,
 ) -> list[tuple[Job, Result]]:
-    """Send each job. Once a channel asks to wait (5xx, timeout, 429) its other jobs are
-    not tried in this drain: no hammering during an outage, and a drain full of timeouts
-    still ends well inside the lease of the rows it holds."""
+    """Send each unit (a row, or a multicast batch). Once a channel asks to wait (5xx,
+    timeout, 429) its units not yet started are not tried in this drain: no hammering
+    during an outage (at most the units already in flight on other threads still go), and
+    a drain full of timeouts still ends well inside the lease of the rows it holds."""
     waiting: set[Channel] = set()
-    results: list[tuple[Job, Result]] = []
-    for job in jobs:
-        if job.channel in waiting:
-            results.append((job, Deferred()))
-            continue
-        outcome = senders[job.channel](job, now)
+
+    def attempt(unit: list[Job]) -> Result:
+        channel = unit[0].channel
+        if channel in waiting:
+            return Deferred()
+        outcome = senders[channel](unit, now)
         if isinstance(outcome, outbox.Retry):
-            waiting.add(job.channel)
-        results.append((job, outcome))
-    return results
+            waiting.add(channel)
+        return outcome
+
+    batches = units(jobs)
+    outcomes = pool.map(attempt, batches) if pool else map(attempt, batches)
+    return [(job, outcome) for unit, outcome in zip(batches, outcomes, strict=True) for job in unit]
+
+
+def units(jobs: list[Job]) -> list[list[Job]]:
+    """The jobs as units to send: each multicast batch together, every other row alone."""
+    batches: dict[str, list[Job]] = {}
+    found: list[list[Job]] = []
+    for job in jobs:
+        if job.batch_key is None:
+            found.append([job])
+        elif job.batch_key in batches:
+            batches[job.batch_key].append(job)
+        else:
+            batches[job.batch_key] = [job]
+            found.append(batches[job.batch_key])
+    return found
 
 
 @contextmanager
 def configured_senders(settings: Settings) -> Iterator[dict[Channel, Sender]]:
-    """A sender for each channel. LINE rows wait, unclaimed, while no access token is set;
-    SMS rows always have a sender, which fails them visibly when SMS is not set up."""
+    """A sender for each channel. LINE rows wait, unclaimed, while no access token is set,
+    and email rows while no SMTP host is; SMS rows always have a sender, which fails them
+    visibly when SMS is not set up."""
     with ExitStack() as stack:
         senders: dict[Channel, Sender] = {}
         if settings.line.access_token.get_secret_value():
             line = stack.enter_context(client.LineClient.connect(settings.line))
             senders[Channel.LINE] = line_sender(line)
         senders[Channel.SMS] = sms_sender(stack.enter_context(sms.opened(settings)))
+        if settings.mail.smtp_host:
+            senders[Channel.EMAIL] = mail_sender(mail.Mailer(settings.mail))
         yield senders
 
 
 def line_sender(line: client.LineClient) -> Sender:
-    """Send a LINE row: reply while its token is fresh, else push under the row's key."""
+    """Send a LINE row: reply while its token is fresh, else push under the row's key; or
+    a batch as one multicast under the batch's key."""
 
-    def send(job: Job, now: datetime) -> outbox.Outcome:
+    def send(unit: Sequence[Job], now: datetime) -> outbox.Outcome:
+        job = unit[0]
+        if job.batch_key is not None:
+            return multicast.send(line, unit)
         return client.deliver(
             line, to=job.recipient, payload=job.payload, retry_key=job.retry_key, now=now
         )
@@ -96,8 +133,19 @@ def line_sender(line: client.LineClient) -> Sender:
 def sms_sender(provider: sms.Provider) -> Sender:
     """Send an SMS row (no retry key exists for SMS: an unclear attempt becomes uncertain)."""
 
-    def send(job: Job, now: datetime) -> outbox.Outcome:
+    def send(unit: Sequence[Job], now: datetime) -> outbox.Outcome:
+        (job,) = unit  # only LINE rows form batches
         return sms.deliver(provider, to=job.recipient, payload=job.payload, retry_key=job.retry_key)
+
+    return send
+
+
+def mail_sender(mailer: mail.Mailer) -> Sender:
+    """Send an email row (no idempotency either: an unclear attempt becomes uncertain)."""
+
+    def send(unit: Sequence[Job], now: datetime) -> outbox.Outcome:
+        (job,) = unit
+        return mail.deliver(mailer, to=job.recipient, payload=job.payload, retry_key=job.retry_key)
 
     return send
 
