@@ -6,17 +6,18 @@ import csv
 import io
 
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import postal, segments
-from backend.models import AuditAction, AuditLog
+from backend.models import AuditAction, AuditLog, Clinic
 from tests.factories import NOW, make_clinic, make_patient
 
 ADDRESS = "東京都渋谷区神宮前1-2-3 さくらマンション101号室"
 
 
-def addressed(session: Session, clinic: object, count: int) -> None:
+def addressed(session: Session, clinic: Clinic, count: int) -> None:
     for number in range(count):
         make_patient(
             session,
@@ -97,4 +98,4 @@ def test_long_addresses_wrap_within_the_label() -> None:
     lines = postal.wrap(text, postal.MINCHO, 10, width)
     assert len(lines) >= 2
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
-    assert all(postal.pdfmetrics.stringWidth(line, postal.MINCHO, 10) <= width for line in lines)
+    assert all(pdfmetrics.stringWidth(line, postal.MINCHO, 10) <= width for line in lines)
