@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend import outbox
 from backend.conversation.model import Say
-from backend.models import Clinic, OutboxMessage, OutboxStatus
+from backend.models import Clinic, OutboxMessage
 from reminders import claims, multicast, quota, worker
 from tests.bot.conftest import settings
 from tests.conftest import SessionStore
