@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,8 +35,24 @@ MAX_VISITS = 100_000
 # Japanese mobile numbers (070/080/090) in E.164; messaging.send checks each number again.
 MOBILE_PREFIXES = ("+8170", "+8180", "+8190")
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+def _printable(value: str) -> str:
+    # PostgreSQL refuses NUL in text; no name or tag holds a control character.
+    if any(ord(char) < 32 for char in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    AfterValidator(_printable),
+]
 Count = Annotated[int, Field(ge=0, le=MAX_VISITS)]
 SelectT = TypeVar("SelectT", bound=Select[Any])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from sqlalchemy import text
 
-from backend.api import bookings, clinics, patients, visits
+from backend.api import bookings, campaigns, clinics, patients, visits
 from backend.api.deps import StoreDep, require_token
 
 router = APIRouter()
@@ -20,6 +20,6 @@ def healthz(store: StoreDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-for module in (clinics, patients, bookings, visits):
+for module in (clinics, patients, bookings, visits, campaigns):
     api.include_router(module.router)
 router.include_router(api)
