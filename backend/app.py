@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 import bot.cli
+import reminders.cli
 import telephony.cli
 import telephony.webhook
 from backend import cli
@@ -65,4 +66,5 @@ def main() -> None:
     """The `uketsuke` command: the backend's commands plus each channel's."""
     bot.cli.register(cli.app)
     telephony.cli.register(cli.app)
+    reminders.cli.register(cli.app)
     cli.app()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -38,6 +40,17 @@ console = Console()
 
 DEMO_PATIENTS = 1500
 DEMO_YEARS = 2
+
+# What `serve` and `demo` run beside the web server (the outbox worker adds itself here:
+# the backend cannot import it).
+ALONGSIDE: list[Callable[[], AbstractContextManager[object]]] = []
+
+
+def _alongside(*, enabled: bool) -> ExitStack:
+    stack = ExitStack()
+    for start in ALONGSIDE if enabled else ():
+        stack.enter_context(start())
+    return stack
 
 
 def _database() -> Database:
@@ -113,17 +126,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="App processes.")] = 1,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker", help="Do not send the outbox here (separate `uketsuke worker`s do)."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the API and webhooks."""
+    """Serve the API and webhooks, and (unless --no-worker) the outbox worker."""
     _checked_settings()
-    uvicorn.run(
-        "backend.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=get_settings().log_level.lower(),
-    )
+    with _alongside(enabled=not no_worker):
+        uvicorn.run(
+            "backend.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=get_settings().log_level.lower(),
+        )
 
 
 @app.command()
@@ -142,13 +162,14 @@ def demo(
         _seed(database, patients=DEMO_PATIENTS, years=DEMO_YEARS, seed=1)
     database.dispose()
     _banner(host, port)
-    uvicorn.run(
-        "backend.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        log_level=get_settings().log_level.lower(),
-    )
+    with _alongside(enabled=True):
+        uvicorn.run(
+            "backend.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=get_settings().log_level.lower(),
+        )
 
 
 def _banner(host: str, port: int) -> None:
