@@ -5,8 +5,9 @@ This is the one backend module allowed to import `bot`, `telephony` and `reminde
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -29,6 +30,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    close = getattr(app.state.kick, "close", None)  # tests may set a plain function
+    if close is not None:
+        close()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -42,6 +51,7 @@ def create_app(
         title="uketsuke API",
         version="0.1.0",
         description="受付 — bookings, patients (カルテ) and visits (施術録) of the clinic.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.store = store or Database(settings.database_url)

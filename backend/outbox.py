@@ -21,6 +21,8 @@ from backend.models import Channel, MessageKind, OutboxMessage, OutboxStatus
 
 # LINE reply tokens last about a minute; answer well inside it or fall back to push.
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+# Marks a session that queued a row (Session.info is the session's own scratch space).
+_QUEUED = "uketsuke.outbox.queued"
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,16 @@ def enqueue(
     # Pending ORM changes (the patient just registered) must reach the database first.
     session.flush()
     connection = session.connection()
-    return connection.execute(_INSERTS[connection.dialect.name], values).scalar()
+    row_id: int | None = connection.execute(_INSERTS[connection.dialect.name], values).scalar()
+    if row_id is not None:
+        session.info[_QUEUED] = True
+    return row_id
+
+
+def take_queued(session: Session) -> bool:
+    """Whether messages were queued in `session` since the last call: an edge that has
+    nothing to send need not wake the sender."""
+    return bool(session.info.pop(_QUEUED, False))
 
 
 def line_replies(

@@ -169,6 +169,21 @@ class Kick:
         self.before = tuple(before)
         self._running = threading.Lock()
         self._wanted = threading.Event()
+        # Opened on the first drain and kept: a client (and its TLS context) per kick
+        # would cost more than most kicks' work.
+        self._channels = ExitStack()
+        self._senders: dict[Channel, Sender] | None = None
+
+    def close(self) -> None:
+        """Close the channels' clients (the app's shutdown)."""
+        with self._running:
+            self._senders = None
+            self._channels.close()
+
+    def _opened(self) -> dict[Channel, Sender]:
+        if self._senders is None:
+            self._senders = self._channels.enter_context(configured_senders(self.settings))
+        return self._senders
 
     def __call__(self) -> None:
         self._wanted.set()
@@ -188,7 +203,9 @@ class Kick:
                 log.error("kick step failed (%s)", type(error).__name__)
                 log.debug("kick step failure", exc_info=True)
         try:
-            drained = drain(self.store, now=self.clock(), settings=self.settings)
+            drained = drain(
+                self.store, now=self.clock(), settings=self.settings, senders=self._opened()
+            )
         except Exception as error:
             # The rows stay due; the worker's next tick tries again.
             log.error("outbox drain failed (%s)", type(error).__name__)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from backend import inbox
+from backend import inbox, outbox
 from backend.api.deps import Store
 from backend.conversation.model import Dialed, Event, Reply, Transfer
 from backend.dialogue import phone
@@ -34,10 +34,12 @@ SOURCE = "twilio"
 
 @dataclass(frozen=True)
 class Answer:
-    """The TwiML of a step, and whether the step was new (it may have queued messages)."""
+    """The TwiML of a step, whether the step was new (not a redelivery) and whether it
+    queued messages to send."""
 
     twiml: str
     new: bool
+    queued: bool = False
 
 
 class TransferLoop(RuntimeError):
@@ -78,7 +80,7 @@ def answer(store: Store, step: Step, *, settings: Settings, now: datetime) -> An
         replies = _replies(session, clinic_id, step, settings, now)
         document = twiml.render(replies, line=line(settings, step), next_turn=step.turn + 1)
         _keep(session, event_id, {"form": step.form, "twiml": document}, now)
-        return Answer(document, new=True)
+        return Answer(document, new=True, queued=outbox.take_queued(session))
 
 
 def line(settings: Settings, step: Step) -> twiml.Line:

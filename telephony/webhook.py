@@ -201,7 +201,7 @@ async def _step(
         log.error("Twilio %s %s:%d failed (%s)", kind, call_sid, turn, type(error).__name__)
         log.debug("Twilio turn failure", exc_info=True)
         return _twiml(twiml.apology(settings.twilio.voice))
-    return _twiml(answer.twiml, background=_kick(request) if answer.new else None)
+    return _twiml(answer.twiml, background=_kick(request) if answer.queued else None)
 
 
 async def _verified(request: Request, path: str) -> MultiDict | Response:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -265,7 +267,7 @@ def test_a_kick_during_a_drain_runs_one_more(
     runs: list[datetime] = []
     kick = dispatch.Kick(SessionStore(session), settings=settings(), clock=lambda: NOW)
 
-    def drain(store: Any, *, now: datetime, settings: Any) -> claims.Drained:
+    def drain(store: Any, *, now: datetime, **_: Any) -> claims.Drained:
         runs.append(now)
         if len(runs) == 1:
             kick()  # as another webhook's kick would, while this drain runs
@@ -304,3 +306,25 @@ def test_two_drains_at_once_send_each_row_once(
     with committed.reader() as session:
         statuses = set(session.scalars(select(OutboxMessage.status)))
     assert statuses == {"sent"}
+
+
+def test_kicks_share_one_set_of_channel_clients_until_closed(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+
+    @contextmanager
+    def senders(settings: Any) -> Iterator[dict[Any, Any]]:
+        opened.append("open")
+        yield {}
+        opened.append("closed")
+
+    monkeypatch.setattr(dispatch, "configured_senders", senders)
+    kick = dispatch.Kick(SessionStore(session), settings=settings(), clock=lambda: NOW)
+
+    kick()
+    kick()
+    assert opened == ["open"]
+
+    kick.close()
+    assert opened == ["open", "closed"]

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
+from backend import outbox
 from backend.app import create_app
 from backend.conversation.model import Event, Expect, Reply, Say
 from backend.dialogue import phone
-from backend.models import Clinic, InboundEvent
+from backend.models import Channel, Clinic, InboundEvent
 from backend.settings import Settings, TwilioSettings
 from telephony import clinics
 from tests.conftest import SessionStore, test_settings
@@ -123,10 +124,22 @@ class Attendant:
     events: list[Event] = field(default_factory=list)
     turns: list[dict[str, Any]] = field(default_factory=list)
     ended: list[dict[str, Any]] = field(default_factory=list)
+    # Whether each turn queues a message (as a booking's staff card would).
+    queues: bool = False
 
     def handle(self, session: Session, *, event: Event, **context: Any) -> tuple[Reply, ...]:
         self.events.append(event)
         self.turns.append(context)
+        if self.queues:
+            outbox.enqueue(
+                session,
+                clinic_id=context["clinic_id"],
+                channel=Channel.SMS,
+                recipient=CALLER,
+                payload={"text": "テスト"},
+                purpose="test",
+                now=context["now"],
+            )
         return self.script.pop(0) if self.script else self.default
 
     def call_ended(self, session: Session, **context: Any) -> None:

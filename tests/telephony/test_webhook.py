@@ -45,6 +45,7 @@ def test_an_incoming_call_is_recorded_and_greeted(
     twilio: Twilio, attendant: Attendant, session: Session, clinic: Clinic
 ) -> None:
     attendant.script = [(Say("お電話ありがとうございます。テスト整骨院です。"), Expect(keys=1))]
+    attendant.queues = True
 
     response = twilio.call()
 
@@ -108,6 +109,17 @@ def test_speech_keys_and_silence_become_text_keys_and_silence(
     ]
 
 
+def test_a_turn_that_queues_nothing_does_not_wake_the_sender(
+    twilio: Twilio, attendant: Attendant
+) -> None:
+    twilio.call()
+    response = twilio.answer(1, SpeechResult="予約")
+
+    assert response.status_code == 200
+    assert attendant.events == [CallStarted(CALLER), Text("予約")]
+    assert twilio.kicks == []
+
+
 def test_a_repeated_turn_is_answered_again_without_advancing_the_conversation(
     twilio: Twilio, attendant: Attendant, session: Session
 ) -> None:
@@ -116,6 +128,7 @@ def test_a_repeated_turn_is_answered_again_without_advancing_the_conversation(
         (Say("ご希望の日にちをどうぞ。"), Expect(keys=4)),
         (Say("これは二度目の答えです。"), Hangup()),
     ]
+    attendant.queues = True
     twilio.call()
 
     first = twilio.answer(1, SpeechResult="予約")
