@@ -15,6 +15,7 @@ from fastapi import FastAPI
 import bot.cli
 import reminders.cli
 import telephony.cli
+import telephony.sms_inbound
 import telephony.webhook
 from backend import cli
 from backend.api import errors, routes
@@ -69,6 +70,7 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(webhook.router)
     app.include_router(telephony.webhook.router)
+    app.include_router(telephony.sms_inbound.router)
     return app
 
 
