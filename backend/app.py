@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from sqlalchemy import orm
 
 import bot.cli
 import reminders.cli
@@ -20,6 +21,7 @@ import telephony.webhook
 from backend import cli
 from backend.api import errors, routes
 from backend.api.deps import Store
+from backend.booking import schedule
 from backend.db import Database
 from backend.settings import Settings, check_for_production, get_settings
 from bot import inbound, webhook
@@ -33,10 +35,16 @@ def utc_now() -> datetime:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # What the first requests would otherwise pay for: the ORM's mapper set-up, the
+    # holiday calendar, the channels' clients.
+    orm.configure_mappers()
+    schedule.warm(app.state.clock().date())
+    kick = app.state.kick  # tests may set a plain function
+    if hasattr(kick, "open"):
+        kick.open()
     yield
-    close = getattr(app.state.kick, "close", None)  # tests may set a plain function
-    if close is not None:
-        close()
+    if hasattr(kick, "close"):
+        kick.close()
 
 
 def create_app(

@@ -180,6 +180,15 @@ class Kick:
             self._senders = None
             self._channels.close()
 
+    def open(self) -> None:
+        """Open the channels' clients now rather than on the first kick (the app's start)."""
+        with self._running:
+            try:
+                self._opened()
+            except Exception as error:
+                # The first kick tries again and logs it there; the app still starts.
+                log.warning("could not open the channels' clients (%s)", type(error).__name__)
+
     def _opened(self) -> dict[Channel, Sender]:
         if self._senders is None:
             self._senders = self._channels.enter_context(configured_senders(self.settings))

@@ -150,6 +150,12 @@ def _japanese_holidays(first_year: int, last_year: int) -> frozenset[date]:
     return frozenset(calendar.keys())
 
 
+def warm(today: date) -> None:
+    """Load this year's and next year's holidays now, so no request pays for it."""
+    _japanese_holidays(today.year, today.year)
+    _japanese_holidays(today.year + 1, today.year + 1)
+
+
 def is_holiday(day: date) -> bool:
     """Whether `day` is a Japanese public holiday (祝日・振替休日)."""
     return day in _japanese_holidays(day.year, day.year)

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 import respx
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import outbox
+from backend.app import create_app
 from backend.conversation.model import Say
 from backend.db import Database
 from backend.models import Channel, Clinic, OutboxMessage, OutboxStatus
@@ -327,4 +329,24 @@ def test_kicks_share_one_set_of_channel_clients_until_closed(
     assert opened == ["open"]
 
     kick.close()
+    assert opened == ["open", "closed"]
+
+
+def test_the_app_opens_the_kicks_clients_at_start_and_closes_them_at_stop(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+
+    @contextmanager
+    def senders(settings: Any) -> Iterator[dict[Any, Any]]:
+        opened.append("open")
+        yield {}
+        opened.append("closed")
+
+    monkeypatch.setattr(dispatch, "configured_senders", senders)
+    app = create_app(settings(), store=SessionStore(session), clock=lambda: NOW)
+
+    with TestClient(app) as client:
+        assert opened == ["open"]
+        assert client.get("/healthz").status_code == 200
     assert opened == ["open", "closed"]
