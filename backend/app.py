@@ -15,6 +15,7 @@ from sqlalchemy import orm
 
 import bot.cli
 import reminders.cli
+import reminders.cli_campaigns
 import telephony.cli
 import telephony.sms_inbound
 import telephony.webhook
@@ -87,4 +88,5 @@ def main() -> None:
     bot.cli.register(cli.app)
     telephony.cli.register(cli.app)
     reminders.cli.register(cli.app)
+    reminders.cli_campaigns.register(cli.app)
     cli.app()
