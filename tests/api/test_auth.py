@@ -36,7 +36,13 @@ def test_no_route_answers_without_the_token(
 ) -> None:
     clinic = make_clinic(session)
     patient = make_patient(session, clinic)
-    ids = {"clinic_id": clinic.id, "patient_id": patient.id, "booking_id": 1, "visit_id": 1}
+    ids = {
+        "clinic_id": clinic.id,
+        "patient_id": patient.id,
+        "booking_id": 1,
+        "visit_id": 1,
+        "campaign_id": 1,
+    }
     anonymous = TestClient(client.app)
     headers = {} if authorization is None else {"Authorization": authorization}
     for method, template in api_operations(client):
