@@ -18,6 +18,7 @@ from backend.conversation import patient_manage as manage
 from backend.conversation import patient_register as register
 from backend.conversation import patient_slots as slots
 from backend.conversation import patient_texts as texts
+from backend.conversation import patient_waitlist as waitlist
 from backend.conversation.engine import Table
 from backend.conversation.model import (
     Effect,
@@ -92,6 +93,7 @@ RESULTS: dict[str, ResultHandler] = {
     **book.RESULTS,
     **slots.RESULTS,
     **manage.RESULTS,
+    **waitlist.RESULTS,
     REACHABLE: _reachable,
     UNREACHABLE: _unreachable,
 }
@@ -136,6 +138,7 @@ _TAPS: dict[str, Action] = {
 }
 
 _WORDS: tuple[tuple[Callable[[str], object], Action], ...] = (
+    (waitlist.WORDS.__contains__, waitlist.show),
     (_BOOK.fullmatch, start_booking),
     (_LIST.__contains__, _show_list),
     ("キャンセル".__eq__, _cancel_word),
@@ -152,7 +155,7 @@ def _tap(state: State, value: str, facts: Facts) -> Step | None:
     action = _TAPS.get(value)
     if action is not None:
         return action(state, facts)
-    step = manage.tapped_booking(value)
+    step = manage.tapped_booking(value) or waitlist.tapped(value)
     if step is not None and facts.patient is None:
         return Step(fresh(IDLE), (texts.stale(),))
     return step

@@ -38,6 +38,10 @@ CANCEL = "cancel"
 RESCHEDULE = "reschedule"
 ACCEPT_PROPOSAL = "accept_proposal"
 DECLINE_PROPOSAL = "decline_proposal"
+JOIN_WAITLIST = "join_waitlist"
+LIST_WAITLIST = "list_waitlist"
+LEAVE_WAITLIST = "leave_waitlist"
+ACCEPT_OFFER = "accept_offer"
 
 EFFECTS = frozenset(
     {
@@ -57,6 +61,10 @@ EFFECTS = frozenset(
         RESCHEDULE,
         ACCEPT_PROPOSAL,
         DECLINE_PROPOSAL,
+        JOIN_WAITLIST,
+        LIST_WAITLIST,
+        LEAVE_WAITLIST,
+        ACCEPT_OFFER,
     }
 )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from backend.conversation import patient_book_texts as book_texts
 from backend.conversation import patient_texts as texts
+from backend.conversation import patient_waitlist as waitlist
 from backend.conversation.model import Effect, Event, Facts, Result, Say, State, Step
 from backend.conversation.patient_common import (
     FIND_DAYS,
@@ -205,9 +206,11 @@ def _found(state: State, result: Result, facts: Facts) -> Step:
     why = book_texts.no_room(reason, search, _nominee_name(state, facts))
     alternatives = _moments(result.data.get("alternatives"), facts)
     if alternatives:
-        return offer(state, facts, texts.lines(why, book_texts.LATER), alternatives, False)
-    text = texts.lines(why, book_texts.NO_ALTERNATIVES, texts.call_us(facts))
-    return Step(state.to(TIME, offer=[]), (Say(text, book_texts.OTHER_DAY),))
+        step = offer(state, facts, texts.lines(why, book_texts.LATER), alternatives, False)
+    else:
+        text = texts.lines(why, book_texts.NO_ALTERNATIVES, texts.call_us(facts))
+        step = Step(state.to(TIME, offer=[]), (Say(text, book_texts.OTHER_DAY),))
+    return waitlist.invite(step, state, search, reason)
 
 
 def _nominee_name(state: State, facts: Facts) -> str:

@@ -16,11 +16,17 @@ in patient_common. This module gathers them.
 
 from __future__ import annotations
 
-from backend.dialogue import patient_bookings, patient_free_time, patient_registration
+from backend.dialogue import (
+    patient_bookings,
+    patient_free_time,
+    patient_registration,
+    patient_waitlist,
+)
 from backend.dialogue.runner import Performer
 
 PERFORMERS: dict[str, Performer] = {
     **patient_registration.PERFORMERS,
     **patient_free_time.PERFORMERS,
     **patient_bookings.PERFORMERS,
+    **patient_waitlist.PERFORMERS,
 }

@@ -188,7 +188,9 @@ def test_no_room_at_all_gives_the_phone_number() -> None:
             (
                 Result("find_slots", data={"starts": [], "reason": "full", "alternatives": []}),
                 Expect(
-                    "book_time", says=("満席", "お電話でご相談", "03-1234-5678"), choices=("back",)
+                    "book_time",
+                    says=("満席", "お電話でご相談", "03-1234-5678", "キャンセル待ち"),
+                    choices=("wait:2026-11-27:2:0", "back"),
                 ),
             ),
             (Picked("back"), Expect("book_day", effect="find_days")),

@@ -1,0 +1,397 @@
+"""The waitlist (キャンセル待ち): patients waiting for a full day, and freed slots offered
+to them, first come first served.
+
+- `join`: a patient asks to be told when a day gets an opening for their course (and
+  nominee, if any); one waiting entry per patient and day.
+- `offer`: a booking that gave up a future start (cancelled, declined, or its hold ran
+  out) on a day someone waits for becomes one `WaitlistOffer`; every waiter whose course
+  fits at that start, by the booking engine's own availability, gets a LINE message with
+  「この時間で予約する」. `offer_freed` is the worker step that finds such bookings.
+- `accept`: the first to accept gets a booking through the engine under the clinic's
+  schedule lock, so two accepts at once give one booking; the offer closes, their entry is
+  booked, and the others who were offered it are told it has gone.
+- `expire`: entries for days that have passed, and offers for starts that have passed, end.
+
+Domain functions flush, never commit. Messages are outbox rows (`messaging.send`) keyed by
+offer and patient, so nothing is offered or told twice. No health information in them:
+a day, a time and the menu's name only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from backend import booking, messaging
+from backend.api import deps
+from backend.booking import availability, schedule
+from backend.conversation import words
+from backend.conversation.model import Choice, Say
+from backend.errors import IllegalTransition, Invalid, NotFound, SlotUnavailable
+from backend.models import (
+    Booking,
+    BookingStatus,
+    Channel,
+    Clinic,
+    Course,
+    MessageKind,
+    OutboxMessage,
+    Patient,
+    Source,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitStatus,
+)
+
+# What a booking can become that gives its start back to the schedule.
+FREED = (BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED)
+TAKE = "この時間で予約する"
+
+
+def join(
+    session: Session,
+    *,
+    clinic_id: int,
+    patient_id: int,
+    course_id: int,
+    staff_id: int | None,
+    wanted_on: date,
+    now: datetime,
+) -> tuple[WaitlistEntry, bool]:
+    """Put the patient on the waitlist for a local day; return the entry and whether it is
+    new (False: they were already waiting for that day)."""
+    clinic = availability.get_clinic(session, clinic_id)
+    if wanted_on < _today(clinic, now):
+        raise Invalid("that day has passed", field="wanted_on", reason="past")
+    _patient(session, clinic, patient_id)
+    availability.get_course(session, clinic, course_id)
+    if staff_id is not None:
+        availability.get_staff(session, clinic, staff_id)
+    found = _waiting(session, clinic.id, wanted_on, patient_id=patient_id)
+    if found:
+        return found[0], False
+    entry = WaitlistEntry(
+        clinic_id=clinic.id,
+        patient_id=patient_id,
+        course_id=course_id,
+        staff_id=staff_id,
+        wanted_on=wanted_on,
+        status=WaitStatus.WAITING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry, True
+
+
+def leave(session: Session, *, entry_id: int, patient_id: int, now: datetime) -> WaitlistEntry:
+    """Take the patient off the waitlist for one day; someone else's entry is not found."""
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.patient_id != patient_id or entry.status != WaitStatus.WAITING:
+        raise NotFound("no such waitlist entry", field="entry_id")
+    entry.status = WaitStatus.CANCELLED
+    entry.updated_at = now
+    session.flush()
+    return entry
+
+
+def entries(session: Session, *, patient_id: int, today: date) -> list[WaitlistEntry]:
+    """The days the patient is waiting for, from `today` on, earliest first."""
+    return list(
+        session.scalars(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.patient_id == patient_id,
+                WaitlistEntry.status == WaitStatus.WAITING,
+                WaitlistEntry.wanted_on >= today,
+            )
+            .order_by(WaitlistEntry.wanted_on, WaitlistEntry.id)
+        )
+    )
+
+
+# Offering freed slots
+
+
+def offer_freed(store: deps.Store, *, now: datetime) -> int:
+    """The worker step: offer every freed start not offered yet, each in its own
+    transaction (one failure holds back no other); return how many offers were made."""
+    with store.reader() as session:
+        candidates = freed(session, now=now)
+    made = 0
+    for booking_id in candidates:
+        with store.transaction() as session:
+            made += offer(session, booking_id=booking_id, now=now) is not None
+    return made
+
+
+def freed(session: Session, *, now: datetime) -> list[int]:
+    """Bookings that gave up a future start on a day someone waits for, not yet offered."""
+    found: list[int] = []
+    for clinic_id, days in _waited_days(session, now).items():
+        clinic = availability.get_clinic(session, clinic_id)
+        zone = ZoneInfo(clinic.timezone)
+        offered = exists().where(WaitlistOffer.freed_by_booking_id == Booking.id)
+        rows = session.scalars(
+            select(Booking)
+            .where(
+                Booking.clinic_id == clinic_id,
+                Booking.status.in_(FREED),
+                Booking.starts_at > now,
+                Booking.starts_at >= schedule.local_midnight(min(days), zone),
+                Booking.starts_at < schedule.local_midnight(max(days) + timedelta(days=1), zone),
+                ~offered,
+            )
+            .order_by(Booking.updated_at, Booking.id)
+        )
+        found += [row.id for row in rows if row.starts_at.astimezone(zone).date() in days]
+    return found
+
+
+def _waited_days(session: Session, now: datetime) -> dict[int, set[date]]:
+    # A day behind UTC's date still covers every zone's "today".
+    rows = session.execute(
+        select(WaitlistEntry.clinic_id, WaitlistEntry.wanted_on)
+        .where(
+            WaitlistEntry.status == WaitStatus.WAITING,
+            WaitlistEntry.wanted_on >= now.date() - timedelta(days=1),
+        )
+        .distinct()
+    )
+    days: dict[int, set[date]] = defaultdict(set)
+    for clinic_id, wanted_on in rows:
+        days[clinic_id].add(wanted_on)
+    return days
+
+
+def offer(session: Session, *, booking_id: int, now: datetime) -> WaitlistOffer | None:
+    """Offer the start a booking freed to everyone waiting for its day whose course fits
+    there; None when it was offered before or fits nobody."""
+    # Row-locking the freed booking makes a second worker wait here, then see the offer.
+    freed_booking = session.scalars(
+        select(Booking).where(Booking.id == booking_id).with_for_update()
+    ).one_or_none()
+    if freed_booking is None or freed_booking.status not in FREED:
+        return None
+    if freed_booking.starts_at <= now or _offered(session, booking_id):
+        return None
+    clinic = availability.get_clinic(session, freed_booking.clinic_id)
+    day = freed_booking.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    waiters = [
+        entry
+        for entry in _waiting(session, clinic.id, day)
+        if _on_line(session, entry) and _fits(session, entry, freed_booking.starts_at, now)
+    ]
+    if not waiters:
+        return None
+    made = WaitlistOffer(
+        clinic_id=clinic.id,
+        starts_at=freed_booking.starts_at,
+        course_id=freed_booking.course_id,
+        staff_id=freed_booking.staff_id,
+        freed_by_booking_id=freed_booking.id,
+        created_at=now,
+    )
+    session.add(made)
+    session.flush()
+    for entry in waiters:
+        _send_offer(session, clinic, made, entry, now)
+    return made
+
+
+def _offered(session: Session, booking_id: int) -> bool:
+    found = select(WaitlistOffer.id).where(WaitlistOffer.freed_by_booking_id == booking_id)
+    return session.scalar(found.limit(1)) is not None
+
+
+def _on_line(session: Session, entry: WaitlistEntry) -> bool:
+    # The offer is taken with a LINE button; an SMS or email could not carry it.
+    patient = session.get(Patient, entry.patient_id)
+    if patient is None:
+        return False
+    found = messaging.routes(patient, kind=MessageKind.TRANSACTIONAL)
+    return bool(found) and found[0].channel == Channel.LINE
+
+
+def _fits(session: Session, entry: WaitlistEntry, start: datetime, now: datetime) -> bool:
+    """Whether the waiter's course (and nominee) is free at `start`, as the engine sees it."""
+    starts = booking.free_starts(
+        session,
+        clinic_id=entry.clinic_id,
+        course_id=entry.course_id,
+        first_day=entry.wanted_on,
+        last_day=entry.wanted_on,
+        now=now,
+        staff_id=entry.staff_id,
+    )
+    return start in starts
+
+
+def _send_offer(
+    session: Session, clinic: Clinic, made: WaitlistOffer, entry: WaitlistEntry, now: datetime
+) -> None:
+    when = words.moment(made.starts_at.astimezone(ZoneInfo(clinic.timezone)))
+    course = session.get(Course, entry.course_id)
+    patient = session.get(Patient, entry.patient_id)
+    assert course is not None
+    assert patient is not None
+    text = (
+        f"キャンセル待ちのお知らせです。\n{when}〜 {course.name} に空きが出ました。\n"
+        f"ご希望の場合は「{TAKE}」を押してください。先着順のため、埋まり次第締め切らせていただきます。"
+    )
+    messaging.send(
+        session,
+        clinic=clinic,
+        patient=patient,
+        replies=(Say(text, (Choice(TAKE, f"waitoffer:{made.id}"),)),),
+        purpose="waitlist:offer",
+        idempotency_key=f"{_offer_key(made)}{entry.patient_id}",
+        now=now,
+    )
+
+
+def _offer_key(made: WaitlistOffer) -> str:
+    return f"waitlist:offer:{made.id}:"
+
+
+# Accepting
+
+
+def accept(
+    session: Session, *, offer_id: int, patient_id: int, now: datetime, actor: str
+) -> Booking:
+    """The patient takes the offered slot: a booking request (confirmed at once if the
+    clinic auto-approves) for their own course and nominee. The first to accept wins."""
+    found = session.get(WaitlistOffer, offer_id)
+    if found is None:
+        raise NotFound("no such offer", field="offer_id")
+    # Everyone accepting waits at the clinic's lock, then reads the offer as it is now.
+    booking.lock_schedule(session, found.clinic_id)
+    session.refresh(found)
+    if found.closed_at is not None:
+        raise IllegalTransition(
+            "the offered slot was taken", reason=_taker(session, found, patient_id)
+        )
+    if found.starts_at <= now:
+        raise SlotUnavailable("the offered slot has passed", reason="past")
+    entry = _entry_for(session, found, patient_id)
+    made = booking.request(
+        session,
+        clinic_id=found.clinic_id,
+        patient_id=patient_id,
+        course_id=entry.course_id,
+        starts_at=found.starts_at,
+        now=now,
+        source=Source.LINE,
+        actor=actor,
+        staff_id=entry.staff_id,
+    )
+    found.taken_by_booking_id, found.closed_at = made.id, now
+    entry.status, entry.updated_at = WaitStatus.BOOKED, now
+    _tell_taken(session, found, winner=patient_id, now=now)
+    session.flush()
+    return made
+
+
+def _taker(session: Session, found: WaitlistOffer, patient_id: int) -> str:
+    """Whose the slot became: "yours" for a second tap of the winner, else "taken"."""
+    taken = session.get(Booking, found.taken_by_booking_id) if found.taken_by_booking_id else None
+    return "yours" if taken is not None and taken.patient_id == patient_id else "taken"
+
+
+def _entry_for(session: Session, found: WaitlistOffer, patient_id: int) -> WaitlistEntry:
+    clinic = availability.get_clinic(session, found.clinic_id)
+    day = found.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    waiting = _waiting(session, clinic.id, day, patient_id=patient_id)
+    if not waiting:
+        raise NotFound("the patient is not waiting for that day", field="offer_id")
+    return waiting[0]
+
+
+def _tell_taken(session: Session, found: WaitlistOffer, *, winner: int, now: datetime) -> None:
+    """Tell everyone else who was offered the slot that it has gone."""
+    offered = session.scalars(
+        select(OutboxMessage.patient_id).where(
+            OutboxMessage.idempotency_key.startswith(_offer_key(found), autoescape=True),
+            OutboxMessage.patient_id != winner,
+        )
+    )
+    clinic = availability.get_clinic(session, found.clinic_id)
+    when = words.moment(found.starts_at.astimezone(ZoneInfo(clinic.timezone)))
+    text = (
+        f"申し訳ありません、先ほどご案内した{when}〜の枠は先に埋まりました。\n"
+        "キャンセル待ちはそのまま承っております。また空きが出ましたらお知らせします。"
+    )
+    for patient_id in set(offered):
+        patient = session.get(Patient, patient_id) if patient_id else None
+        if patient is None:
+            continue
+        messaging.send(
+            session,
+            clinic=clinic,
+            patient=patient,
+            replies=(Say(text),),
+            purpose="waitlist:taken",
+            idempotency_key=f"waitlist:taken:{found.id}:{patient_id}",
+            now=now,
+        )
+
+
+# Housekeeping
+
+
+def expire(session: Session, *, now: datetime) -> int:
+    """End the entries whose day has passed (in the clinic's zone) and close the offers
+    whose start has passed; return how many entries expired."""
+    session.execute(
+        update(WaitlistOffer)
+        .where(WaitlistOffer.closed_at.is_(None), WaitlistOffer.starts_at <= now)
+        .values(closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # Two days past UTC's date covers every zone ahead of UTC.
+    candidates = session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.status == WaitStatus.WAITING,
+            WaitlistEntry.wanted_on < now.date() + timedelta(days=2),
+        )
+    ).all()
+    today: dict[int, date] = {}
+    expired = 0
+    for entry in candidates:
+        if entry.clinic_id not in today:
+            today[entry.clinic_id] = _today(availability.get_clinic(session, entry.clinic_id), now)
+        if entry.wanted_on < today[entry.clinic_id]:
+            entry.status, entry.updated_at = WaitStatus.EXPIRED, now
+            expired += 1
+    session.flush()
+    return expired
+
+
+def _today(clinic: Clinic, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(clinic.timezone)).date()
+
+
+def _patient(session: Session, clinic: Clinic, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.clinic_id != clinic.id or patient.is_merged:
+        raise NotFound(f"patient {patient_id} not found", field="patient_id")
+    return patient
+
+
+def _waiting(
+    session: Session, clinic_id: int, day: date, *, patient_id: int | None = None
+) -> list[WaitlistEntry]:
+    query = select(WaitlistEntry).where(
+        WaitlistEntry.clinic_id == clinic_id,
+        WaitlistEntry.wanted_on == day,
+        WaitlistEntry.status == WaitStatus.WAITING,
+    )
+    if patient_id is not None:
+        query = query.where(WaitlistEntry.patient_id == patient_id)
+    return list(session.scalars(query.order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
