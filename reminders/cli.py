@@ -51,6 +51,8 @@ def _configure_logging() -> None:
         level=get_settings().log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Its notes on each run (and on a tick skipped while a long one goes on) are noise.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def worker_command() -> None:
