@@ -324,3 +324,27 @@ def test_two_accepts_at_once_give_one_booking(committed: Database) -> None:
         assert at_ten == 1
         assert offer is not None
         assert offer.taken_by_booking_id in results
+
+
+def test_two_workers_offering_one_freed_start_make_one_offer(committed: Database) -> None:
+    with committed.transaction() as session:
+        at = place(session)
+        waiter(session, at, "合う 人", at.pelvis)
+        cancel(session, at.freed)
+        freed_id = at.freed.id
+    barrier = threading.Barrier(2)
+
+    def work() -> object:
+        barrier.wait()
+        with committed.transaction() as session:
+            made = waitlist.offer(session, booking_id=freed_id, now=NOW)
+            return made.id if made else None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: work(), range(2)))
+
+    assert sorted(results, key=lambda r: r is None)[1] is None
+    with committed.reader() as session:
+        assert session.scalar(select(func.count()).select_from(WaitlistOffer)) == 1
+        sent = select(func.count()).select_from(OutboxMessage)
+        assert session.scalar(sent.where(OutboxMessage.purpose == "waitlist:offer")) == 1

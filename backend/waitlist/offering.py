@@ -1,21 +1,4 @@
-"""The waitlist (キャンセル待ち): patients waiting for a full day, and freed slots offered
-to them, first come first served.
-
-- `join`: a patient asks to be told when a day gets an opening for their course (and
-  nominee, if any); one waiting entry per patient and day.
-- `offer`: a booking that gave up a future start (cancelled, declined, or its hold ran
-  out) on a day someone waits for becomes one `WaitlistOffer`; every waiter whose course
-  fits at that start, by the booking engine's own availability, gets a LINE message with
-  「この時間で予約する」. `offer_freed` is the worker step that finds such bookings.
-- `accept`: the first to accept gets a booking through the engine under the clinic's
-  schedule lock, so two accepts at once give one booking; the offer closes, their entry is
-  booked, and the others who were offered it are told it has gone.
-- `expire`: entries for days that have passed, and offers for starts that have passed, end.
-
-Domain functions flush, never commit. Messages are outbox rows (`messaging.send`) keyed by
-offer and patient, so nothing is offered or told twice. No health information in them:
-a day, a time and the menu's name only.
-"""
+"""Freed starts offered to the waitlist, and the first patient to accept taking one."""
 
 from __future__ import annotations
 
@@ -23,7 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from backend import booking, messaging
@@ -31,7 +14,7 @@ from backend.api import deps
 from backend.booking import availability, schedule
 from backend.conversation import words
 from backend.conversation.model import Choice, Say
-from backend.errors import IllegalTransition, Invalid, NotFound, SlotUnavailable
+from backend.errors import IllegalTransition, NotFound, SlotUnavailable
 from backend.models import (
     Booking,
     BookingStatus,
@@ -46,76 +29,11 @@ from backend.models import (
     WaitlistOffer,
     WaitStatus,
 )
+from backend.waitlist import joining
 
 # What a booking can become that gives its start back to the schedule.
 FREED = (BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED)
 TAKE = "この時間で予約する"
-
-
-def join(
-    session: Session,
-    *,
-    clinic_id: int,
-    patient_id: int,
-    course_id: int,
-    staff_id: int | None,
-    wanted_on: date,
-    now: datetime,
-) -> tuple[WaitlistEntry, bool]:
-    """Put the patient on the waitlist for a local day; return the entry and whether it is
-    new (False: they were already waiting for that day)."""
-    clinic = availability.get_clinic(session, clinic_id)
-    if wanted_on < _today(clinic, now):
-        raise Invalid("that day has passed", field="wanted_on", reason="past")
-    _patient(session, clinic, patient_id)
-    availability.get_course(session, clinic, course_id)
-    if staff_id is not None:
-        availability.get_staff(session, clinic, staff_id)
-    found = _waiting(session, clinic.id, wanted_on, patient_id=patient_id)
-    if found:
-        return found[0], False
-    entry = WaitlistEntry(
-        clinic_id=clinic.id,
-        patient_id=patient_id,
-        course_id=course_id,
-        staff_id=staff_id,
-        wanted_on=wanted_on,
-        status=WaitStatus.WAITING,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry, True
-
-
-def leave(session: Session, *, entry_id: int, patient_id: int, now: datetime) -> WaitlistEntry:
-    """Take the patient off the waitlist for one day; someone else's entry is not found."""
-    entry = session.get(WaitlistEntry, entry_id)
-    if entry is None or entry.patient_id != patient_id or entry.status != WaitStatus.WAITING:
-        raise NotFound("no such waitlist entry", field="entry_id")
-    entry.status = WaitStatus.CANCELLED
-    entry.updated_at = now
-    session.flush()
-    return entry
-
-
-def entries(session: Session, *, patient_id: int, today: date) -> list[WaitlistEntry]:
-    """The days the patient is waiting for, from `today` on, earliest first."""
-    return list(
-        session.scalars(
-            select(WaitlistEntry)
-            .where(
-                WaitlistEntry.patient_id == patient_id,
-                WaitlistEntry.status == WaitStatus.WAITING,
-                WaitlistEntry.wanted_on >= today,
-            )
-            .order_by(WaitlistEntry.wanted_on, WaitlistEntry.id)
-        )
-    )
-
-
-# Offering freed slots
 
 
 def offer_freed(store: deps.Store, *, now: datetime) -> int:
@@ -184,7 +102,7 @@ def offer(session: Session, *, booking_id: int, now: datetime) -> WaitlistOffer 
     day = freed_booking.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
     waiters = [
         entry
-        for entry in _waiting(session, clinic.id, day)
+        for entry in joining.waiting(session, clinic.id, day)
         if _on_line(session, entry) and _fits(session, entry, freed_booking.starts_at, now)
     ]
     if not waiters:
@@ -307,10 +225,10 @@ def _taker(session: Session, found: WaitlistOffer, patient_id: int) -> str:
 def _entry_for(session: Session, found: WaitlistOffer, patient_id: int) -> WaitlistEntry:
     clinic = availability.get_clinic(session, found.clinic_id)
     day = found.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
-    waiting = _waiting(session, clinic.id, day, patient_id=patient_id)
-    if not waiting:
+    found_entries = joining.waiting(session, clinic.id, day, patient_id=patient_id)
+    if not found_entries:
         raise NotFound("the patient is not waiting for that day", field="offer_id")
-    return waiting[0]
+    return found_entries[0]
 
 
 def _tell_taken(session: Session, found: WaitlistOffer, *, winner: int, now: datetime) -> None:
@@ -340,58 +258,3 @@ def _tell_taken(session: Session, found: WaitlistOffer, *, winner: int, now: dat
             idempotency_key=f"waitlist:taken:{found.id}:{patient_id}",
             now=now,
         )
-
-
-# Housekeeping
-
-
-def expire(session: Session, *, now: datetime) -> int:
-    """End the entries whose day has passed (in the clinic's zone) and close the offers
-    whose start has passed; return how many entries expired."""
-    session.execute(
-        update(WaitlistOffer)
-        .where(WaitlistOffer.closed_at.is_(None), WaitlistOffer.starts_at <= now)
-        .values(closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    # Two days past UTC's date covers every zone ahead of UTC.
-    candidates = session.scalars(
-        select(WaitlistEntry).where(
-            WaitlistEntry.status == WaitStatus.WAITING,
-            WaitlistEntry.wanted_on < now.date() + timedelta(days=2),
-        )
-    ).all()
-    today: dict[int, date] = {}
-    expired = 0
-    for entry in candidates:
-        if entry.clinic_id not in today:
-            today[entry.clinic_id] = _today(availability.get_clinic(session, entry.clinic_id), now)
-        if entry.wanted_on < today[entry.clinic_id]:
-            entry.status, entry.updated_at = WaitStatus.EXPIRED, now
-            expired += 1
-    session.flush()
-    return expired
-
-
-def _today(clinic: Clinic, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(clinic.timezone)).date()
-
-
-def _patient(session: Session, clinic: Clinic, patient_id: int) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != clinic.id or patient.is_merged:
-        raise NotFound(f"patient {patient_id} not found", field="patient_id")
-    return patient
-
-
-def _waiting(
-    session: Session, clinic_id: int, day: date, *, patient_id: int | None = None
-) -> list[WaitlistEntry]:
-    query = select(WaitlistEntry).where(
-        WaitlistEntry.clinic_id == clinic_id,
-        WaitlistEntry.wanted_on == day,
-        WaitlistEntry.status == WaitStatus.WAITING,
-    )
-    if patient_id is not None:
-        query = query.where(WaitlistEntry.patient_id == patient_id)
-    return list(session.scalars(query.order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
