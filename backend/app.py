@@ -16,6 +16,7 @@ from sqlalchemy import orm
 import bot.cli
 import reminders.cli
 import reminders.cli_campaigns
+import reminders.cli_rules
 import telephony.cli
 import telephony.sms_inbound
 import telephony.webhook
@@ -89,4 +90,5 @@ def main() -> None:
     telephony.cli.register(cli.app)
     reminders.cli.register(cli.app)
     reminders.cli_campaigns.register(cli.app)
+    reminders.cli_rules.register(cli.app)
     cli.app()

@@ -17,10 +17,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from backend import outbox
+from backend import message_rules, messaging, outbox
 from backend.conversation import words
 from backend.conversation.model import Card, Choice, Reply, Say
-from backend.models import Booking, BookingStatus, CallLog, CallOutcome, Clinic, Patient, Source
+from backend.models import (
+    Booking,
+    BookingStatus,
+    CallLog,
+    CallOutcome,
+    Clinic,
+    Patient,
+    RuleKind,
+    Source,
+)
 
 SOURCE_WORDS = {
     Source.LINE: "LINE",
@@ -86,18 +95,16 @@ def _to_staff(
 def _to_patient(
     session: Session, booking: Booking, kind: str, replies: tuple[Reply, ...], now: datetime
 ) -> None:
-    patient = booking.patient
-    if not patient.line_user_id or not patient.line_reachable:
-        return
-    outbox.line_replies(
+    # Through messaging: a LINE patient gets exactly this on LINE, a phone-only patient an
+    # SMS, others an email.
+    messaging.send(
         session,
-        clinic_id=booking.clinic_id,
-        to=patient.line_user_id,
+        clinic=_clinic(session, booking),
+        patient=booking.patient,
         replies=replies,
         purpose=f"patient:{kind}",
-        now=now,
         idempotency_key=_key(kind, booking),
-        patient_id=patient.id,
+        now=now,
     )
 
 
@@ -173,13 +180,21 @@ def _when(session: Session, booking: Booking) -> str:
     return f"{words.moment(_local(clinic, booking.starts_at))}〜 {booking.course.name}"
 
 
+def _confirmation(session: Session, booking: Booking, param: str | None = None) -> str | None:
+    """The confirmation rule's text for the booking; None when the clinic turned it off."""
+    clinic = _clinic(session, booking)
+    rule = message_rules.find(session, clinic_id=clinic.id, kind=RuleKind.CONFIRMATION)
+    if rule is not None and not rule.enabled:
+        return None
+    template = message_rules.template_of(rule, RuleKind.CONFIRMATION, param)
+    return message_rules.render(template, message_rules.booking_values(clinic, booking))
+
+
 def confirmed(session: Session, *, booking: Booking, now: datetime) -> None:
-    """Tell the patient their booking is confirmed."""
-    text = (
-        f"ご予約が確定しました。\n{_when(session, booking)}\n"
-        "ご来院をお待ちしております。変更・キャンセルは「予約確認」からどうぞ。"
-    )
-    _to_patient(session, booking, "confirmed", (Say(text),), now)
+    """Tell the patient their booking is confirmed (the clinic's confirmation rule)."""
+    text = _confirmation(session, booking)
+    if text is not None:
+        _to_patient(session, booking, "confirmed", (Say(text),), now)
 
 
 def declined(
@@ -224,11 +239,11 @@ def cancelled_by_clinic(
     session: Session, *, booking: Booking, now: datetime, reason: str | None = None
 ) -> None:
     """Tell the patient the clinic cancelled their booking."""
+    said = _confirmation(session, booking, "cancelled_template")
+    if said is None:
+        return
     because = f"\n理由: {reason}" if reason else ""
-    text = (
-        f"誠に申し訳ございません。{_when(session, booking)} のご予約を"
-        f"キャンセルさせていただきました。{because}\nお手数ですが「予約」と送って別の日時をお選びください。"
-    )
+    text = f"{said}{because}\nお手数ですが「予約」と送って別の日時をお選びください。"
     _to_patient(session, booking, "cancelled", (Say(text),), now)
 
 

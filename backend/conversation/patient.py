@@ -15,6 +15,7 @@ from typing import Any
 
 from backend.conversation import patient_book as book
 from backend.conversation import patient_manage as manage
+from backend.conversation import patient_notices as notices
 from backend.conversation import patient_register as register
 from backend.conversation import patient_slots as slots
 from backend.conversation import patient_texts as texts
@@ -93,6 +94,7 @@ RESULTS: dict[str, ResultHandler] = {
     **book.RESULTS,
     **slots.RESULTS,
     **manage.RESULTS,
+    **notices.RESULTS,
     **waitlist.RESULTS,
     REACHABLE: _reachable,
     UNREACHABLE: _unreachable,
@@ -147,6 +149,7 @@ _WORDS: tuple[tuple[Callable[[str], object], Action], ...] = (
     (_HELP.__contains__, _say(texts.help_)),
     (_INFO.__contains__, _say(texts.info)),
     (_CALL.__contains__, _say(texts.call)),
+    *notices.WORDS,
 )
 
 
@@ -155,6 +158,8 @@ def _tap(state: State, value: str, facts: Facts) -> Step | None:
     action = _TAPS.get(value)
     if action is not None:
         return action(state, facts)
+    if facts.patient is not None and (notice := notices.tapped(value, facts)) is not None:
+        return notice
     step = manage.tapped_booking(value) or waitlist.tapped(value)
     if step is not None and facts.patient is None:
         return Step(fresh(IDLE), (texts.stale(),))

@@ -38,6 +38,8 @@ CANCEL = "cancel"
 RESCHEDULE = "reschedule"
 ACCEPT_PROPOSAL = "accept_proposal"
 DECLINE_PROPOSAL = "decline_proposal"
+OPT_OUT = "opt_out"
+OPT_IN = "opt_in"
 JOIN_WAITLIST = "join_waitlist"
 LIST_WAITLIST = "list_waitlist"
 LEAVE_WAITLIST = "leave_waitlist"
@@ -61,6 +63,8 @@ EFFECTS = frozenset(
         RESCHEDULE,
         ACCEPT_PROPOSAL,
         DECLINE_PROPOSAL,
+        OPT_OUT,
+        OPT_IN,
         JOIN_WAITLIST,
         LIST_WAITLIST,
         LEAVE_WAITLIST,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from backend.dialogue import (
     patient_bookings,
     patient_free_time,
+    patient_notices,
     patient_registration,
     patient_waitlist,
 )
@@ -28,5 +29,6 @@ PERFORMERS: dict[str, Performer] = {
     **patient_registration.PERFORMERS,
     **patient_free_time.PERFORMERS,
     **patient_bookings.PERFORMERS,
+    **patient_notices.PERFORMERS,
     **patient_waitlist.PERFORMERS,
 }

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from backend import message_rules
 from backend.booking import schedule
 from backend.db import Base
 from backend.models import (
@@ -71,6 +72,8 @@ def create_clinic(
     )
     session.add(clinic)
     session.flush()
+    # Reminders and nudges flow in the demo as soon as a worker runs.
+    message_rules.ensure_rules(session, clinic=clinic, now=now)
     _add_hours(session, clinic.id)
     closed = _add_closed_days(session, rng, clinic.id, first_day, last_day)
     staff, days_off = _add_staff(
