@@ -123,14 +123,10 @@ def _not_paused(now: datetime) -> Any:
 
 
 def _take_all(session: Session, candidates: Any, now: datetime, lease: timedelta) -> list[int]:
-    taken: list[int] = []
-    batches: set[str] = set()
-    for row_id, batch_key in candidates:
-        if batch_key is None:
-            taken += [row_id] if _take(session, row_id, now, lease) else []
-        elif batch_key not in batches:
-            batches.add(batch_key)
-            taken += _take_batch(session, batch_key, now, lease)
+    singles = [row_id for row_id, batch_key in candidates if batch_key is None]
+    taken = _take(session, singles, now, lease)
+    for batch_key in dict.fromkeys(key for _, key in candidates if key is not None):
+        taken += _take_batch(session, batch_key, now, lease)
     return taken
 
 
@@ -175,15 +171,17 @@ def _give_up_interrupted(session: Session, stale: datetime) -> None:
     )
 
 
-def _take(session: Session, row_id: int, now: datetime, lease: timedelta) -> bool:
-    # Conditional on still being due: of two drains racing for the row, the second's
+def _take(session: Session, ids: list[int], now: datetime, lease: timedelta) -> list[int]:
+    # Conditional on still being due: of two drains racing for a row, the second's
     # UPDATE re-reads it after the first commits and matches nothing (both databases).
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, _due(now, lease))
+        .where(OutboxMessage.id.in_(ids), _due(now, lease))
         .values(status=OutboxStatus.SENDING, claimed_at=now)
+        .returning(OutboxMessage.id)
     )
-    return _rowcount(session, statement) == 1
+    options = {"synchronize_session": False}
+    return list(session.scalars(statement, execution_options=options)) if ids else []
 
 
 def _rowcount(session: Session, statement: Update) -> int:
@@ -224,17 +222,31 @@ def settle(store: Store, results: list[tuple[Job, Result]], *, now: datetime) ->
     drained = Drained(claimed=len(results))
     if not results:
         return drained
+    # Rows settled alike (most are: sent, from one claim) are one UPDATE each group.
+    groups: dict[tuple[Any, ...], list[tuple[Job, Result]]] = {}
+    for job, result in results:
+        key = (job.claimed_at, *sorted(_values(job, result, now).items()))
+        groups.setdefault(key, []).append((job, result))
     with store.transaction() as session:
-        for job, result in results:
-            values = _values(job, result, now)
-            if _rowcount(session, _settled(job, values)) == 1:
-                _count(drained, result, values["status"])
-            else:
-                log.warning("outbox row %d was claimed again before it was settled", job.id)
-                drained.lost.append(job.id)
+        for alike in groups.values():
+            _settle_alike(session, alike, now, drained)
         for clinic_id in _out_of_quota(results):
             quota.pause_line(session, clinic_id=clinic_id, now=now)
     return drained
+
+
+def _settle_alike(
+    session: Session, alike: list[tuple[Job, Result]], now: datetime, drained: Drained
+) -> None:
+    job, result = alike[0]
+    values = _values(job, result, now)
+    settled = set(session.scalars(_settled([job for job, _ in alike], values)))
+    for job, result in alike:
+        if job.id in settled:
+            _count(drained, result, values["status"])
+        else:
+            log.warning("outbox row %d was claimed again before it was settled", job.id)
+            drained.lost.append(job.id)
 
 
 def _out_of_quota(results: list[tuple[Job, Result]]) -> set[int]:
@@ -246,16 +258,18 @@ def _out_of_quota(results: list[tuple[Job, Result]]) -> set[int]:
     }
 
 
-def _settled(job: Job, values: dict[str, Any]) -> Update:
+def _settled(jobs: list[Job], values: dict[str, Any]) -> Any:
     # Only while the claim is still ours: past the lease another drain may own the row.
     return (
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == job.id,
+            OutboxMessage.id.in_([job.id for job in jobs]),
             OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at == job.claimed_at,
+            OutboxMessage.claimed_at == jobs[0].claimed_at,
         )
         .values(**values)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     )
 
 

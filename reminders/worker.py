@@ -90,12 +90,13 @@ def drain_all(
             senders=senders,
             pool=pool,
         )
-        _add(total, drained)
+        add(total, drained)
         if not drained.claimed or drained.retried or drained.deferred:
             return total
 
 
-def _add(total: Drained, drained: Drained) -> None:
+def add(total: Drained, drained: Drained) -> None:
+    """Add one drain's counts to a running total."""
     for field in fields(Drained):
         setattr(total, field.name, getattr(total, field.name) + getattr(drained, field.name))
 

@@ -1,0 +1,264 @@
+"""Benchmark: the outbox worker drains 10,000 due LINE pushes against a fake LINE API that
+adds 20 ms to every call, versus the same calls made directly (no database).
+
+    .venv/bin/python bench/dispatch.py [--messages N] [--concurrency 32] [--latency 0.02]
+                                      [--database-url URL]
+
+Seeds the rows in a fresh temporary SQLite database (or the PostgreSQL database given,
+whose outbox is emptied first), starts a lean fake of LINE's push endpoint (plain ASGI on uvicorn)
+in another process, and measures in the same run: the baseline (every call made straight from a pool
+of the same size, with its own retry key), then the worker's drain (claim, push with the
+row's retry key, settle) until nothing is due. Prints messages per second for both and
+the ratio, then asks the fake what it delivered: duplicates and losses. Goal: at least
+1,000 messages/s, zero duplicates, zero lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import delete, func, insert, select
+
+from backend import migrate
+from backend.conversation import codec
+from backend.conversation.model import Say
+from backend.db import Database, is_sqlite
+from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus
+from backend.settings import LineSettings, Settings, WorkerSettings
+from bot import render, serving
+from reminders import dispatch, worker
+from reminders.claims import Drained
+
+TOKEN = "bench-access-token"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds per fake call")
+    parser.add_argument("--batch-size", type=int, default=1000, help="rows claimed per drain")
+    parser.add_argument("--database-url", default="")
+    return parser.parse_args()
+
+
+def fake_app() -> Any:
+    """A lean fake of LINE's push endpoint (plain ASGI, so the fake is not what is
+    measured): waits UKETSUKE_BENCH_LATENCY seconds, runs each retry key once (409 after,
+    as LINE does), and tells at GET /keys how often each key was delivered."""
+    latency = float(os.environ.get("UKETSUKE_BENCH_LATENCY", "0.02"))
+    delivered: Counter[str] = Counter()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] == "GET":
+            await _answer(send, 200, json.dumps(delivered).encode())
+            return
+        while (await receive()).get("more_body"):
+            pass
+        headers = dict(scope["headers"])
+        key = headers.get(b"x-line-retry-key", b"").decode()
+        await asyncio.sleep(latency)
+        if key in delivered:
+            await _answer(send, 409, b'{"message": "The retry key is already accepted"}')
+            return
+        delivered[key] += 1
+        await _answer(send, 200, b'{"sentMessages": []}')
+
+    return app
+
+
+async def _answer(send: Any, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@contextmanager
+def fake_line(latency: float) -> Iterator[str]:
+    """The fake in another process (uvicorn); its base URL once it answers."""
+    port = serving.free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "dispatch:fake_app", "--factory",
+        "--app-dir", str(HERE), "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    env = {**os.environ, "UKETSUKE_BENCH_LATENCY": str(latency)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/keys", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the fake LINE API did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        serving.stop_subprocess(process)
+
+
+def seed(database: Database, count: int) -> list[str]:
+    """`count` due pushes, each its own message to its own user; their retry keys."""
+    now = datetime.now(UTC)
+    with database.transaction() as session:
+        session.execute(delete(OutboxMessage))
+        clinic = Clinic(name="ベンチ整骨院", created_at=now)
+        session.add(clinic)
+        session.flush()
+        rows = [_row(clinic.id, n, now) for n in range(count)]
+        for start in range(0, count, 2000):
+            session.execute(insert(OutboxMessage), rows[start : start + 2000])
+    return [row["retry_key"] for row in rows]
+
+
+def _row(clinic_id: int, n: int, now: datetime) -> dict[str, Any]:
+    key = str(uuid.uuid4())
+    return {
+        "clinic_id": clinic_id,
+        "channel": Channel.LINE,
+        "recipient": f"U{n:032x}",
+        "kind": MessageKind.TRANSACTIONAL,
+        "purpose": "bench",
+        "payload": {"replies": codec.dump([Say(f"{n}番目のお知らせです。")])},
+        "due_at": now,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "idempotency_key": f"bench:{key}",
+        "retry_key": key,
+        "created_at": now,
+    }
+
+
+def baseline(base: str, count: int, concurrency: int) -> float:
+    """The same number of pushes straight from a pool: messages per second."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(base_url=base, headers=headers, limits=limits, timeout=10) as http:
+        messages = render.requests([Say("ベースラインのお知らせです。")])[0]
+
+        def push(n: int) -> int:
+            body = {"to": f"Ubase{n:028x}", "messages": messages}
+            key = {"X-Line-Retry-Key": str(uuid.uuid4())}
+            return http.post("/v2/bot/message/push", json=body, headers=key).status_code
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            statuses = Counter(pool.map(push, range(count)))
+        elapsed = time.perf_counter() - started
+    assert statuses == {200: count}, statuses
+    return count / elapsed
+
+
+def drain(database: Database, settings: Settings) -> tuple[float, Drained]:
+    """The worker's drains until nothing is left to send: messages per second, and how
+    the drains went. A row that must wait for a backoff (a timeout under load) is not
+    waited for in real time: the clock the drains read jumps to when it is due."""
+    total, skipped = Drained(), [timedelta(0)]
+    with (
+        ThreadPoolExecutor(settings.worker.concurrency) as pool,
+        dispatch.configured_senders(settings) as senders,
+    ):
+        started = time.perf_counter()
+        while True:
+            drained = worker.drain_all(
+                database,
+                settings=settings,
+                pool=pool,
+                clock=lambda: worker.utc_now() + skipped[0],
+                senders=senders,
+            )
+            worker.add(total, drained)
+            waiting = next_due(database)
+            if waiting is None:
+                break
+            skipped[0] = max(skipped[0], waiting - worker.utc_now())
+        elapsed = time.perf_counter() - started
+    return total.sent / elapsed, total
+
+
+def next_due(database: Database) -> datetime | None:
+    """When the earliest row still to send is due; None when all are settled."""
+    with database.reader() as session:
+        return session.scalar(
+            select(func.min(OutboxMessage.due_at)).where(
+                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+            )
+        )
+
+
+def delivered(base: str) -> Counter[str]:
+    """How many messages the fake delivered under each retry key."""
+    return Counter(httpx.get(f"{base}/keys", timeout=60).json())
+
+
+def main() -> None:
+    options = arguments()
+    with tempfile.TemporaryDirectory() as scratch:
+        url = options.database_url or f"sqlite:///{Path(scratch) / 'dispatch.db'}"
+        database = Database(url)
+        migrate.upgrade(database.engine)
+        keys = seed(database, options.messages)
+        where = "SQLite (temporary file)" if is_sqlite(url) else "PostgreSQL"
+        latency = f"{options.latency * 1000:.0f} ms"
+        print(f"{options.messages:,} due LINE pushes in {where}; the fake LINE API adds "
+              f"{latency} per call; {options.concurrency} calls at once")  # fmt: skip
+        with fake_line(options.latency) as base:
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                database_url=url,
+                line=LineSettings(_env_file=None, access_token=SecretStr(TOKEN), api_base=base),  # type: ignore[call-arg]
+                worker=WorkerSettings(
+                    _env_file=None,  # type: ignore[call-arg]
+                    concurrency=options.concurrency,
+                    batch_size=options.batch_size,
+                ),
+            )
+            direct = baseline(base, options.messages, options.concurrency)
+            rate, drained = drain(database, settings)
+            counts = delivered(base)
+        with database.reader() as session:
+            unsent = session.scalar(
+                select(func.count()).where(OutboxMessage.status != OutboxStatus.SENT)
+            )
+            reasons = Counter(session.scalars(select(OutboxMessage.last_error)))
+        database.dispose()
+    duplicates = sum(counts[key] - 1 for key in keys if counts[key] > 1)
+    lost = sum(1 for key in keys if counts[key] == 0)
+    print(f"baseline (direct calls, no database): {direct:8,.0f} messages/s")
+    print(f"worker (claim, push, settle):         {rate:8,.0f} messages/s "
+          f"({rate / direct:.2f}x the baseline); {drained.sent:,} rows marked sent")  # fmt: skip
+    retried = {reason: n for reason, n in reasons.items() if reason}
+    print(f"retried under load: {drained.retried}, deferred: {drained.deferred} {retried or ''}")
+    print(f"duplicates: {duplicates}, lost: {lost}, rows not marked sent: {unsent}")
+    ok = rate >= 1000 and duplicates == 0 and lost == 0 and unsent == 0
+    verdict = "met" if ok else "NOT met"
+    print(f"goal (>= 1,000 messages/s, no duplicates, nothing lost): {verdict}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("UKETSUKE_LOG_LEVEL", "WARNING")
+    main()
