@@ -72,7 +72,11 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_outbox_message_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_status_due_at", "status", "due_at"),
+        # The marketing cap looks up one patient's recent messages for every message sent.
+        Index("ix_outbox_message_patient_id_due_at", "patient_id", "due_at"),
+    )
 
 
 class ConversationState(Base):
