@@ -6,13 +6,15 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend import campaigns, messaging, placeholders, segments
 from backend.conversation.model import Say
+from backend.db import Database
 from backend.errors import IllegalTransition, Invalid
 from backend.models import Campaign, CampaignStatus, Channel, MessageKind, OutboxMessage
+from tests.booking.test_concurrency import race
 from tests.factories import NOW, jst, make_clinic, make_patient
 
 TEMPLATE = (
@@ -227,3 +229,36 @@ def test_listing_is_newest_first_and_per_clinic(session: Session, world: SimpleN
         newer.id,
         older.id,
     ]
+
+
+def test_two_workers_and_a_click_send_a_campaign_once(committed: Database) -> None:
+    at = jst(2026, 12, 1, 10)
+    with committed.transaction() as session:
+        clinic = make_clinic(session)
+        for number in range(20):
+            make_patient(session, clinic, line_user_id=f"U{number}", consent_line=True)
+        campaign_id = campaigns.create(
+            session,
+            clinic_id=clinic.id,
+            name="冬",
+            segment=segments.Segment(),
+            template="{patient_name}様",
+            actor="test",
+            now=NOW,
+            send_at=at,
+        ).id
+
+    def tick() -> object:
+        with committed.transaction() as session:
+            return [delivery.queued for delivery in campaigns.send_due(session, now=at)]
+
+    def click() -> object:
+        with committed.transaction() as session:
+            return [campaigns.send(session, campaign_id=campaign_id, now=at).queued]
+
+    results = race([tick, tick, click])
+    queued = [number for result in results if isinstance(result, list) for number in result]
+    assert queued == [20]
+    assert sum(isinstance(result, IllegalTransition) for result in results) <= 1
+    with committed.reader() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 20
