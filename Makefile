@@ -11,7 +11,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo serve test lint typecheck contracts pytest bench bench-line bench-voice clean
+.PHONY: install demo serve test lint typecheck contracts pytest bench bench-line bench-voice bench-dispatch clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,6 +51,9 @@ bench: install
 
 bench-line: install
 	$(RUN) python bench/line_webhook.py
+
+bench-dispatch: install
+	$(RUN) python bench/dispatch.py
 
 bench-voice: install
 	$(RUN) python bench/voice.py

@@ -2,15 +2,17 @@
 adds 20 ms to every call, versus the same calls made directly (no database).
 
     .venv/bin/python bench/dispatch.py [--messages N] [--concurrency 32] [--latency 0.02]
-                                      [--database-url URL]
+                                      [--database-url URL] [--shared]
 
 Seeds the rows in a fresh temporary SQLite database (or the PostgreSQL database given,
 whose outbox is emptied first), starts a lean fake of LINE's push endpoint (plain ASGI on uvicorn)
 in another process, and measures in the same run: the baseline (every call made straight from a pool
 of the same size, with its own retry key), then the worker's drain (claim, push with the
 row's retry key, settle) until nothing is due. Prints messages per second for both and
-the ratio, then asks the fake what it delivered: duplicates and losses. Goal: at least
-1,000 messages/s, zero duplicates, zero lost.
+the ratio, then asks the fake what it delivered to each patient: duplicates and losses.
+Goal: at least 1,000 messages/s, zero duplicates, zero lost. `--shared` makes every row the
+same message (a campaign): the worker then sends them by multicast, 500 a request (the
+baseline still pushes one by one).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from reminders import dispatch, worker
 from reminders.claims import Drained
 
 TOKEN = "bench-access-token"
+SHARED = "年末年始の診療時間のお知らせです。"
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -58,15 +61,20 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per fake call")
     parser.add_argument("--batch-size", type=int, default=1000, help="rows claimed per drain")
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--shared", action="store_true", help="one message to everyone: sent by multicast"
+    )
     return parser.parse_args()
 
 
 def fake_app() -> Any:
     """A lean fake of LINE's push endpoint (plain ASGI, so the fake is not what is
-    measured): waits UKETSUKE_BENCH_LATENCY seconds, runs each retry key once (409 after,
-    as LINE does), and tells at GET /keys how often each key was delivered."""
+    measured) for push and multicast: waits UKETSUKE_BENCH_LATENCY seconds, runs each
+    retry key once (409 after, as LINE does), and tells at GET /keys how many messages
+    each recipient was delivered."""
     latency = float(os.environ.get("UKETSUKE_BENCH_LATENCY", "0.02"))
     delivered: Counter[str] = Counter()
+    accepted: set[str] = set()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -74,15 +82,21 @@ def fake_app() -> Any:
         if scope["method"] == "GET":
             await _answer(send, 200, json.dumps(delivered).encode())
             return
-        while (await receive()).get("more_body"):
-            pass
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
         headers = dict(scope["headers"])
         key = headers.get(b"x-line-retry-key", b"").decode()
         await asyncio.sleep(latency)
-        if key in delivered:
+        if key in accepted:
             await _answer(send, 409, b'{"message": "The retry key is already accepted"}')
             return
-        delivered[key] += 1
+        accepted.add(key)
+        to = json.loads(body)["to"]
+        delivered.update([to] if isinstance(to, str) else to)
         await _answer(send, 200, b'{"sentMessages": []}')
 
     return app
@@ -120,21 +134,22 @@ def fake_line(latency: float) -> Iterator[str]:
         serving.stop_subprocess(process)
 
 
-def seed(database: Database, count: int) -> list[str]:
-    """`count` due pushes, each its own message to its own user; their retry keys."""
+def seed(database: Database, count: int, *, shared: bool = False) -> list[str]:
+    """`count` due LINE rows to as many users, each its own message (pushes) or, when
+    `shared`, all one message (multicasts); their recipients."""
     now = datetime.now(UTC)
     with database.transaction() as session:
         session.execute(delete(OutboxMessage))
         clinic = Clinic(name="ベンチ整骨院", created_at=now)
         session.add(clinic)
         session.flush()
-        rows = [_row(clinic.id, n, now) for n in range(count)]
+        rows = [_row(clinic.id, n, now, shared=shared) for n in range(count)]
         for start in range(0, count, 2000):
             session.execute(insert(OutboxMessage), rows[start : start + 2000])
-    return [row["retry_key"] for row in rows]
+    return [row["recipient"] for row in rows]
 
 
-def _row(clinic_id: int, n: int, now: datetime) -> dict[str, Any]:
+def _row(clinic_id: int, n: int, now: datetime, *, shared: bool) -> dict[str, Any]:
     key = str(uuid.uuid4())
     return {
         "clinic_id": clinic_id,
@@ -142,7 +157,7 @@ def _row(clinic_id: int, n: int, now: datetime) -> dict[str, Any]:
         "recipient": f"U{n:032x}",
         "kind": MessageKind.TRANSACTIONAL,
         "purpose": "bench",
-        "payload": {"replies": codec.dump([Say(f"{n}番目のお知らせです。")])},
+        "payload": {"replies": codec.dump([Say(SHARED if shared else f"{n}番目のお知らせです。")])},
         "due_at": now,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
@@ -210,7 +225,7 @@ def next_due(database: Database) -> datetime | None:
 
 
 def delivered(base: str) -> Counter[str]:
-    """How many messages the fake delivered under each retry key."""
+    """How many messages the fake delivered to each recipient."""
     return Counter(httpx.get(f"{base}/keys", timeout=60).json())
 
 
@@ -220,10 +235,11 @@ def main() -> None:
         url = options.database_url or f"sqlite:///{Path(scratch) / 'dispatch.db'}"
         database = Database(url)
         migrate.upgrade(database.engine)
-        keys = seed(database, options.messages)
+        recipients = seed(database, options.messages, shared=options.shared)
         where = "SQLite (temporary file)" if is_sqlite(url) else "PostgreSQL"
         latency = f"{options.latency * 1000:.0f} ms"
-        print(f"{options.messages:,} due LINE pushes in {where}; the fake LINE API adds "
+        sending = "multicast (one message)" if options.shared else "pushes"
+        print(f"{options.messages:,} due LINE {sending} in {where}; the fake LINE API adds "
               f"{latency} per call; {options.concurrency} calls at once")  # fmt: skip
         with fake_line(options.latency) as base:
             settings = Settings(
@@ -245,10 +261,10 @@ def main() -> None:
             )
             reasons = Counter(session.scalars(select(OutboxMessage.last_error)))
         database.dispose()
-    duplicates = sum(counts[key] - 1 for key in keys if counts[key] > 1)
-    lost = sum(1 for key in keys if counts[key] == 0)
+    duplicates = sum(counts[to] - 1 for to in recipients if counts[to] > 1)
+    lost = sum(1 for to in recipients if counts[to] == 0)
     print(f"baseline (direct calls, no database): {direct:8,.0f} messages/s")
-    print(f"worker (claim, push, settle):         {rate:8,.0f} messages/s "
+    print(f"worker (claim, send, settle):         {rate:8,.0f} messages/s "
           f"({rate / direct:.2f}x the baseline); {drained.sent:,} rows marked sent")  # fmt: skip
     retried = {reason: n for reason, n in reasons.items() if reason}
     print(f"retried under load: {drained.retried}, deferred: {drained.deferred} {retried or ''}")
