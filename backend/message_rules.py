@@ -52,11 +52,13 @@ DEFAULTS: dict[RuleKind, Default] = {
         "ご予約が確定しました。\n{date} {time}〜 {course}\n"
         "ご来院をお待ちしております。変更・キャンセルは「予約確認」からどうぞ。",
         {
+            "moved_template": "ご予約の日時を変更いたしました。\n{date} {time}〜 {course}\n"
+            "ご来院をお待ちしております。ご都合が合わない場合は「予約確認」からどうぞ。",
             "cancelled_template": "誠に申し訳ございません。{date} {time}〜 {course} のご予約を"
             "キャンセルさせていただきました。",
         },
         _BOOKING,
-        ("cancelled_template",),
+        ("moved_template", "cancelled_template"),
     ),
     RuleKind.DAY_BEFORE: Default(
         True,

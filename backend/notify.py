@@ -26,6 +26,7 @@ from backend.models import (
     CallLog,
     CallOutcome,
     Clinic,
+    Party,
     Patient,
     RuleKind,
     Source,
@@ -195,6 +196,21 @@ def confirmed(session: Session, *, booking: Booking, now: datetime) -> None:
     text = _confirmation(session, booking)
     if text is not None:
         _to_patient(session, booking, "confirmed", (Say(text),), now)
+
+
+def moved(session: Session, *, booking: Booking, now: datetime) -> None:
+    """Tell the patient the new time of a moved booking that is confirmed (the
+    confirmation rule); a move waiting for staff is told when they confirm it."""
+    text = _confirmation(session, booking, "moved_template")
+    if text is not None and booking.status == BookingStatus.CONFIRMED:
+        _to_patient(session, booking, "moved", (Say(text),), now)
+
+
+def cancelled(session: Session, *, booking: Booking, now: datetime) -> None:
+    """Tell the patient of a cancellation the clinic made; the staff's reason stays with
+    staff, since it may say something about the patient's health."""
+    if booking.cancelled_by == Party.STAFF:
+        cancelled_by_clinic(session, booking=booking, now=now)
 
 
 def declined(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import booking
+from backend import booking, notify
 from backend.api import schemas
 from backend.api.deps import ActorDep, NowDep, StoreDep
 from backend.api.types import Day, Id, Moment
@@ -121,6 +121,7 @@ def confirm_booking(
     """Staff approve a request that waits for them; its slot is checked again."""
     with store.transaction() as session:
         done = booking.confirm(session, booking_id=booking_id, actor=actor, now=now)
+        notify.confirmed(session, booking=done, now=now)
         return schemas.render_local(schemas.BookingDetailOut, session, done)
 
 
@@ -158,6 +159,7 @@ def accept_booking(
     """The patient accepts the time staff proposed; the booking is confirmed."""
     with store.transaction() as session:
         done = booking.accept(session, booking_id=booking_id, actor=actor, now=now)
+        notify.confirmed(session, booking=done, now=now)
         return schemas.render_local(schemas.BookingDetailOut, session, done)
 
 
@@ -180,6 +182,7 @@ def cancel_booking(
             now=now,
             reason=body.reason,
         )
+        notify.cancelled(session, booking=done, now=now)
         return schemas.render_local(schemas.BookingDetailOut, session, done)
 
 
@@ -198,6 +201,7 @@ def reschedule_booking(
             actor=actor,
             now=now,
         )
+        notify.moved(session, booking=done, now=now)
         return schemas.render_local(schemas.BookingDetailOut, session, done)
 
 
