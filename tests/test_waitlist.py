@@ -193,6 +193,27 @@ def test_a_declined_request_frees_its_start_too(session: Session) -> None:
     assert offered(session) == 1
 
 
+def test_a_booking_moved_away_frees_its_old_start(session: Session) -> None:
+    at = place(session)
+    fits = waiter(session, at, "合う 人", at.pelvis)
+    booking.reschedule(
+        session,
+        booking_id=at.freed.id,
+        starts_at=jst(2026, 12, 1, 15),
+        by=Party.PATIENT,
+        actor="patient",
+        now=NOW,
+    )
+
+    assert waitlist.freed(session, now=NOW) == [waitlist.Freed(at.freed.id, TEN)]
+    assert offered(session) == 1
+    offer = session.scalars(select(WaitlistOffer)).one()
+    assert (offer.starts_at, offer.freed_by_booking_id) == (TEN, at.freed.id)
+    assert [row.patient_id for row in rows(session, "waitlist:offer")] == [fits.id]
+    assert waitlist.freed(session, now=NOW) == []
+    assert offered(session) == 0
+
+
 def test_no_offer_when_the_start_was_taken_again(session: Session) -> None:
     at = place(session)
     waiter(session, at, "合う 人", at.pelvis)

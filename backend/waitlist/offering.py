@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import booking, messaging
 from backend.api import deps
-from backend.booking import availability, schedule
+from backend.booking import availability
 from backend.conversation import words
 from backend.conversation.model import Choice, Say
 from backend.errors import IllegalTransition, NotFound, SlotUnavailable
 from backend.models import (
     Booking,
-    BookingStatus,
     Channel,
     Clinic,
     Course,
@@ -29,10 +27,8 @@ from backend.models import (
     WaitlistOffer,
     WaitStatus,
 )
-from backend.waitlist import joining
+from backend.waitlist import freeing, joining
 
-# What a booking can become that gives its start back to the schedule.
-FREED = (BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED)
 TAKE = "この時間で予約する"
 
 
@@ -40,76 +36,44 @@ def offer_freed(store: deps.Store, *, now: datetime) -> int:
     """The worker step: offer every freed start not offered yet, each in its own
     transaction (one failure holds back no other); return how many offers were made."""
     with store.reader() as session:
-        candidates = freed(session, now=now)
+        candidates = freeing.freed(session, now=now)
     made = 0
-    for booking_id in candidates:
+    for one in candidates:
         with store.transaction() as session:
-            made += offer(session, booking_id=booking_id, now=now) is not None
+            found = offer(session, booking_id=one.booking_id, starts_at=one.starts_at, now=now)
+            made += found is not None
     return made
 
 
-def freed(session: Session, *, now: datetime) -> list[int]:
-    """Bookings that gave up a future start on a day someone waits for, not yet offered."""
-    found: list[int] = []
-    for clinic_id, days in _waited_days(session, now).items():
-        clinic = availability.get_clinic(session, clinic_id)
-        zone = ZoneInfo(clinic.timezone)
-        offered = exists().where(WaitlistOffer.freed_by_booking_id == Booking.id)
-        rows = session.scalars(
-            select(Booking)
-            .where(
-                Booking.clinic_id == clinic_id,
-                Booking.status.in_(FREED),
-                Booking.starts_at > now,
-                Booking.starts_at >= schedule.local_midnight(min(days), zone),
-                Booking.starts_at < schedule.local_midnight(max(days) + timedelta(days=1), zone),
-                ~offered,
-            )
-            .order_by(Booking.updated_at, Booking.id)
-        )
-        found += [row.id for row in rows if row.starts_at.astimezone(zone).date() in days]
-    return found
-
-
-def _waited_days(session: Session, now: datetime) -> dict[int, set[date]]:
-    # A day behind UTC's date still covers every zone's "today".
-    rows = session.execute(
-        select(WaitlistEntry.clinic_id, WaitlistEntry.wanted_on)
-        .where(
-            WaitlistEntry.status == WaitStatus.WAITING,
-            WaitlistEntry.wanted_on >= now.date() - timedelta(days=1),
-        )
-        .distinct()
-    )
-    days: dict[int, set[date]] = defaultdict(set)
-    for clinic_id, wanted_on in rows:
-        days[clinic_id].add(wanted_on)
-    return days
-
-
-def offer(session: Session, *, booking_id: int, now: datetime) -> WaitlistOffer | None:
-    """Offer the start a booking freed to everyone waiting for its day whose course fits
-    there; None when it was offered before or fits nobody."""
+def offer(
+    session: Session, *, booking_id: int, now: datetime, starts_at: datetime | None = None
+) -> WaitlistOffer | None:
+    """Offer a start the booking gave up (by default its own, when it was cancelled,
+    declined or expired; `starts_at` for one it moved away from) to everyone waiting for
+    that day whose course fits there; None when it was offered before or fits nobody."""
     # Row-locking the freed booking makes a second worker wait here, then see the offer.
     freed_booking = session.scalars(
         select(Booking).where(Booking.id == booking_id).with_for_update()
     ).one_or_none()
-    if freed_booking is None or freed_booking.status not in FREED:
+    if freed_booking is None:
         return None
-    if freed_booking.starts_at <= now or _offered(session, booking_id):
+    start = starts_at or freed_booking.starts_at
+    if start == freed_booking.starts_at and freed_booking.status not in freeing.FREED:
+        return None  # the booking still holds it
+    if start <= now or freeing.offered(session, freeing.Freed(booking_id, start)):
         return None
     clinic = availability.get_clinic(session, freed_booking.clinic_id)
-    day = freed_booking.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    day = start.astimezone(ZoneInfo(clinic.timezone)).date()
     waiters = [
         entry
         for entry in joining.waiting(session, clinic.id, day)
-        if _on_line(session, entry) and _fits(session, entry, freed_booking.starts_at, now)
+        if _on_line(session, entry) and _fits(session, entry, start, now)
     ]
     if not waiters:
         return None
     made = WaitlistOffer(
         clinic_id=clinic.id,
-        starts_at=freed_booking.starts_at,
+        starts_at=start,
         course_id=freed_booking.course_id,
         staff_id=freed_booking.staff_id,
         freed_by_booking_id=freed_booking.id,
@@ -120,11 +84,6 @@ def offer(session: Session, *, booking_id: int, now: datetime) -> WaitlistOffer 
     for entry in waiters:
         _send_offer(session, clinic, made, entry, now)
     return made
-
-
-def _offered(session: Session, booking_id: int) -> bool:
-    found = select(WaitlistOffer.id).where(WaitlistOffer.freed_by_booking_id == booking_id)
-    return session.scalar(found.limit(1)) is not None
 
 
 def _on_line(session: Session, entry: WaitlistEntry) -> bool:
