@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, and_, func, or_, select, update
+from sqlalchemy import CursorResult, Update, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend import outbox
@@ -126,33 +126,7 @@ def _take_all(session: Session, candidates: Any, now: datetime, lease: timedelta
     singles = [row_id for row_id, batch_key in candidates if batch_key is None]
     taken = _take(session, singles, now, lease)
     for batch_key in dict.fromkeys(key for _, key in candidates if key is not None):
-        taken += _take_batch(session, batch_key, now, lease)
-    return taken
-
-
-def _take_batch(session: Session, batch_key: str, now: datetime, lease: timedelta) -> list[int]:
-    """Take every unsettled row of a multicast batch, or none of them: a part of a batch
-    sent under the batch's retry key would be answered 409 and wrongly count as sent."""
-    with session.begin_nested() as savepoint:
-        taken = list(
-            session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.batch_key == batch_key, _due(now, lease))
-                .values(status=OutboxStatus.SENDING, claimed_at=now)
-                .returning(OutboxMessage.id),
-                execution_options={"synchronize_session": False},
-            )
-        )
-        unsettled = session.scalar(
-            select(func.count()).where(
-                OutboxMessage.batch_key == batch_key,
-                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            )
-        )
-        if len(taken) != unsettled:
-            log.warning("multicast batch %s is partly held elsewhere; left for later", batch_key)
-            savepoint.rollback()
-            return []
+        taken += multicast.take(session, batch_key, due=_due(now, lease), now=now)
     return taken
 
 
@@ -230,7 +204,7 @@ def settle(store: Store, results: list[tuple[Job, Result]], *, now: datetime) ->
     with store.transaction() as session:
         for alike in groups.values():
             _settle_alike(session, alike, now, drained)
-        for clinic_id in _out_of_quota(results):
+        for clinic_id in quota.out_of_quota(results):
             quota.pause_line(session, clinic_id=clinic_id, now=now)
     return drained
 
@@ -247,15 +221,6 @@ def _settle_alike(
         else:
             log.warning("outbox row %d was claimed again before it was settled", job.id)
             drained.lost.append(job.id)
-
-
-def _out_of_quota(results: list[tuple[Job, Result]]) -> set[int]:
-    """Clinics whose LINE channel answered that the month's message quota is used up."""
-    return {
-        job.clinic_id
-        for job, result in results
-        if isinstance(result, outbox.Retry) and result.quota and job.channel == Channel.LINE
-    }
 
 
 def _settled(jobs: list[Job], values: dict[str, Any]) -> Any:

@@ -17,22 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend import outbox
 from backend.conversation import codec
-from backend.models import Channel, OutboxMessage
+from backend.models import Channel, OutboxMessage, OutboxStatus
 from bot import client, render
 
 if TYPE_CHECKING:
     from reminders.claims import Job
+
+log = logging.getLogger(__name__)
 
 MULTICAST_PATH = "/v2/bot/message/multicast"
 MAX_RECIPIENTS = 500
@@ -84,6 +89,32 @@ def _batch(members: list[OutboxMessage]) -> None:
     key = batch_key([row.retry_key for row in members])
     for row in members:
         row.batch_key = key
+
+
+def take(session: Session, batch_key: str, *, due: Any, now: datetime) -> list[int]:
+    """Claim every unsettled row of a batch that is `due`, or none of them: a part of a
+    batch sent under the batch's retry key would be answered 409 and wrongly count as sent."""
+    with session.begin_nested() as savepoint:
+        taken = list(
+            session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.batch_key == batch_key, due)
+                .values(status=OutboxStatus.SENDING, claimed_at=now)
+                .returning(OutboxMessage.id),
+                execution_options={"synchronize_session": False},
+            )
+        )
+        unsettled = session.scalar(
+            select(func.count()).where(
+                OutboxMessage.batch_key == batch_key,
+                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            )
+        )
+        if len(taken) != unsettled:
+            log.warning("multicast batch %s is partly held elsewhere; left for later", batch_key)
+            savepoint.rollback()
+            return []
+    return taken
 
 
 def batch_key(retry_keys: Sequence[str]) -> str:

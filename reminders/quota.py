@@ -10,15 +10,20 @@ the worker's steps, lifts a pause whose time has come.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
+from backend import outbox
 from backend.api.deps import Store
-from backend.models import Clinic
+from backend.models import Channel, Clinic
+
+if TYPE_CHECKING:
+    from reminders.claims import Job
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,15 @@ def pause_line(session: Session, *, clinic_id: int, now: datetime) -> datetime |
         until.isoformat(),
     )
     return until
+
+
+def out_of_quota(results: Sequence[tuple[Job, object]]) -> set[int]:
+    """Clinics whose LINE channel answered that the month's message quota is used up."""
+    return {
+        job.clinic_id
+        for job, result in results
+        if isinstance(result, outbox.Retry) and result.quota and job.channel == Channel.LINE
+    }
 
 
 def resume_line(store: Store, now: datetime) -> list[int]:
