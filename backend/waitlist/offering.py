@@ -204,8 +204,8 @@ def _tell_taken(session: Session, found: WaitlistOffer, *, winner: int, now: dat
         f"申し訳ありません、先ほどご案内した{when}〜の枠は先に埋まりました。\n"
         "キャンセル待ちはそのまま承っております。また空きが出ましたらお知らせします。"
     )
-    for patient_id in set(offered):
-        patient = session.get(Patient, patient_id) if patient_id else None
+    for patient_id in sorted({patient_id for patient_id in offered if patient_id}):
+        patient = session.get(Patient, patient_id)
         if patient is None:
             continue
         messaging.send(
