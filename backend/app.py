@@ -27,7 +27,7 @@ from backend.booking import schedule
 from backend.db import Database
 from backend.settings import Settings, check_for_production, get_settings
 from bot import inbound, webhook
-from reminders import dispatch
+from reminders import dispatch, worker
 
 
 def utc_now() -> datetime:
@@ -44,7 +44,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     kick = app.state.kick  # tests may set a plain function
     if hasattr(kick, "open"):
         kick.open()
-    yield
+    with contextlib.ExitStack() as alongside:
+        for start in getattr(app.state, "alongside", ()):
+            alongside.enter_context(start())
+        yield
     if hasattr(kick, "close"):
         kick.close()
 
@@ -81,6 +84,14 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(telephony.webhook.router)
     app.include_router(telephony.sms_inbound.router)
+    return app
+
+
+def create_app_with_worker() -> FastAPI:
+    """The app with the outbox worker (rules, campaigns, waitlist, sending) running beside
+    it for its lifetime: the server the terminal simulators start, like `uketsuke serve`."""
+    app = create_app()
+    app.state.alongside = [functools.partial(worker.running, app.state.settings)]
     return app
 
 

@@ -144,7 +144,7 @@ def _local_world(settings: Settings, path: Path, console: Console) -> Iterator[W
         "UKETSUKE_LINE_ACCESS_TOKEN": DEV_TOKEN,
     }
     server = serving.serve_in_subprocess(
-        "backend.app:create_app", port=port, env=env, log_path=log_path
+        "backend.app:create_app_with_worker", port=port, env=env, log_path=log_path
     )
     world = World(f"http://127.0.0.1:{port}", fake.url, DEV_SECRET)
     try:

@@ -182,7 +182,7 @@ def _server(fake_url: str, log_path: Path) -> Iterator[str]:
         port = probe_socket.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "uvicorn", "backend.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "backend.app:create_app_with_worker", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
     with log_path.open("ab") as log:
