@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -44,7 +45,7 @@ from backend.conversation.model import Say
 from backend.db import Database, is_sqlite
 from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus
 from backend.settings import LineSettings, Settings, WorkerSettings
-from bot import render, serving
+from bot import render, serving, wire
 from reminders import dispatch, worker
 from reminders.claims import Drained
 
@@ -61,6 +62,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per fake call")
     parser.add_argument("--batch-size", type=int, default=1000, help="rows claimed per drain")
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="worker processes draining side by side (as several `uketsuke worker`s do); "
+        "the baseline uses as many",
+    )
     parser.add_argument(
         "--shared", action="store_true", help="one message to everyone: sent by multicast"
     )
@@ -167,11 +175,60 @@ def _row(clinic_id: int, n: int, now: datetime, *, shared: bool) -> dict[str, An
     }
 
 
+def baseline_processes(base: str, count: int, concurrency: int, processes: int) -> float:
+    """`baseline` from `processes` processes at once, `count` pushes in all."""
+    shares = [count // processes + (n < count % processes) for n in range(processes)]
+    with _started(processes) as (workers, go):
+        ends = workers.starmap(_at, [(go, baseline, base, share, concurrency) for share in shares])
+    return count / (max(end for end, _ in ends) - go)
+
+
+def drain_processes(settings: Settings, processes: int) -> tuple[float, Drained]:
+    """`drain` in `processes` processes at once on one database: messages per second in
+    all, and the drains' counts added up."""
+    total = Drained()
+    with _started(processes) as (workers, go):
+        ends = workers.starmap(_at, [(go, _drain_here, settings)] * processes)
+    for _, (_, drained) in ends:
+        worker.add(total, drained)
+    return total.sent / (max(end for end, _ in ends) - go), total
+
+
+@contextmanager
+def _started(processes: int) -> Iterator[tuple[Any, float]]:
+    """A pool of processes that have imported everything, and a moment a little ahead
+    for all to begin at: starting Python is not what is measured."""
+    with multiprocessing.get_context("spawn").Pool(processes, initializer=_warm) as workers:
+        workers.map(time.sleep, [0.2] * processes)
+        yield workers, time.time() + 0.5
+
+
+def _warm() -> None:
+    import backend.app  # noqa: F401 - the import a worker process pays once
+
+
+def _at(go: float, work: Any, *args: Any) -> tuple[float, Any]:
+    """Wait until `go` (wall clock, the same in every process), do the work; when it
+    ended, and what it returned."""
+    time.sleep(max(0.0, go - time.time()))
+    result = work(*args)
+    return time.time(), result
+
+
+def _drain_here(settings: Settings) -> tuple[float, Drained]:
+    database = Database(settings.database_url)
+    try:
+        return drain(database, settings)
+    finally:
+        database.dispose()
+
+
 def baseline(base: str, count: int, concurrency: int) -> float:
-    """The same number of pushes straight from a pool: messages per second."""
+    """The same number of pushes straight from a pool, over the transport the LINE client
+    uses: messages per second."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    with httpx.Client(base_url=base, headers=headers, limits=limits, timeout=10) as http:
+    transport = wire.PooledTransport(timeout=10, max_idle=concurrency)
+    with wire.LeanClient(base_url=base, headers=headers, transport=transport, timeout=10) as http:
         messages = render.requests([Say("ベースラインのお知らせです。")])[0]
 
         def push(n: int) -> int:
@@ -240,7 +297,8 @@ def main() -> None:
         latency = f"{options.latency * 1000:.0f} ms"
         sending = "multicast (one message)" if options.shared else "pushes"
         print(f"{options.messages:,} due LINE {sending} in {where}; the fake LINE API adds "
-              f"{latency} per call; {options.concurrency} calls at once")  # fmt: skip
+              f"{latency} per call; {options.processes} worker processes, each with "
+              f"{options.concurrency} calls at once")  # fmt: skip
         with fake_line(options.latency) as base:
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]
@@ -252,8 +310,9 @@ def main() -> None:
                     batch_size=options.batch_size,
                 ),
             )
-            direct = baseline(base, options.messages, options.concurrency)
-            rate, drained = drain(database, settings)
+            n = options.processes
+            direct = baseline_processes(base, options.messages, options.concurrency, n)
+            rate, drained = drain_processes(settings, n)
             counts = delivered(base)
         with database.reader() as session:
             unsent = session.scalar(

@@ -22,7 +22,7 @@ import httpx
 from backend import outbox
 from backend.conversation import codec
 from backend.settings import LineSettings
-from bot import render
+from bot import render, wire
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,11 @@ class LineClient:
     def connect(cls, settings: LineSettings) -> LineClient:
         """A client for the configured API base; close it (or use `with`) when done."""
         token = settings.access_token.get_secret_value()
-        http = httpx.Client(
+        http = wire.LeanClient(
             base_url=settings.api_base,
             timeout=httpx.Timeout(settings.timeout_seconds),
             headers={"Authorization": f"Bearer {token}"},
-            verify=_tls(),
+            transport=wire.PooledTransport(timeout=settings.timeout_seconds, tls=_tls()),
         )
         return cls(http)
 

@@ -11,6 +11,7 @@ app (reminders/cli.py).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -79,20 +80,36 @@ def drain_all(
     senders: Mapping[Channel, dispatch.Sender],
 ) -> Drained:
     """Drain until nothing due is left, or a channel asked to wait (its rows then wait
-    for their backoff, and the next tick)."""
+    for their backoff, and the next tick).
+
+    Two lanes drain side by side: while one claims or settles its rows (database work,
+    one transaction at a time), the other's rows are on the wire, so the sending pool
+    never idles between batches. Claims never overlap (see reminders/claims.py)."""
     total = Drained()
-    while True:
-        drained = dispatch.drain(
-            store,
-            now=clock(),
-            settings=settings,
-            limit=settings.worker.batch_size,
-            senders=senders,
-            pool=pool,
-        )
-        add(total, drained)
-        if not drained.claimed or drained.retried or drained.deferred:
-            return total
+    lock = threading.Lock()
+
+    def lane() -> None:
+        while True:
+            drained = dispatch.drain(
+                store,
+                now=clock(),
+                settings=settings,
+                limit=settings.worker.batch_size,
+                senders=senders,
+                pool=pool,
+            )
+            with lock:
+                add(total, drained)
+            if not drained.claimed or drained.retried or drained.deferred:
+                return
+
+    other = threading.Thread(target=lane, name="outbox-lane", daemon=True)
+    other.start()
+    try:
+        lane()
+    finally:
+        other.join()
+    return total
 
 
 def add(total: Drained, drained: Drained) -> None:

@@ -7,6 +7,7 @@ the start of the run, so point it at a throwaway database.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -86,20 +87,25 @@ class SessionStore:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # One session serves every thread of the app under test (the worker's lanes, the
+        # web app's kick): one of them at a time, as SQLite's single writer would have it.
+        self.lock: threading.RLock = session.info.setdefault("store_lock", threading.RLock())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        self.session.commit()  # seal what the test set up, so an API rollback keeps it
-        try:
-            yield self.session
-        except BaseException:
-            self.session.rollback()
-            raise
-        self.session.commit()
+        with self.lock:
+            self.session.commit()  # seal what the test set up, so an API rollback keeps it
+            try:
+                yield self.session
+            except BaseException:
+                self.session.rollback()
+                raise
+            self.session.commit()
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        yield self.session
+        with self.lock:
+            yield self.session
 
 
 def test_settings(**overrides: object) -> Settings:

@@ -145,5 +145,5 @@ def line(app: FastAPI, clinic: Clinic, clock: list) -> Line:
 @pytest.fixture
 def line_api() -> Iterator[respx.MockRouter]:
     """LINE's Messaging API at the configured base URL; every call must be mocked."""
-    with respx.mock(base_url=API_BASE, assert_all_called=False) as router:
+    with respx.mock(base_url=API_BASE, assert_all_called=False, using="httpx") as router:
         yield router

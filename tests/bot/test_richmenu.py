@@ -124,7 +124,7 @@ def test_creation_calls_the_fake_in_order(png: bytes) -> None:
 
 def test_creation_goes_to_the_api_and_the_data_api_hosts() -> None:
     api_base, data_base = "https://api.line.test", "https://api-data.line.test"
-    with respx.mock(assert_all_called=True) as line:
+    with respx.mock(assert_all_called=True, using="httpx") as line:
         create = line.post(f"{api_base}/v2/bot/richmenu").respond(json={"richMenuId": "rm-1"})
         upload = line.post(f"{data_base}/v2/bot/richmenu/rm-1/content").respond(json={})
         default = line.post(f"{api_base}/v2/bot/user/all/richmenu/rm-1").respond(json={})
@@ -141,7 +141,7 @@ def test_creation_goes_to_the_api_and_the_data_api_hosts() -> None:
 
 
 def test_a_refusal_names_the_step_and_stops() -> None:
-    with respx.mock(assert_all_called=False) as line:
+    with respx.mock(assert_all_called=False, using="httpx") as line:
         line.post("https://api.line.test/v2/bot/richmenu").respond(json={"richMenuId": "rm-1"})
         line.post("https://api-data.line.test/v2/bot/richmenu/rm-1/content").respond(
             400, json={"message": "The image size does not match"}

@@ -12,5 +12,5 @@ from tests.bot.conftest import API_BASE
 
 @pytest.fixture
 def line_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=API_BASE, assert_all_called=False) as router:
+    with respx.mock(base_url=API_BASE, assert_all_called=False, using="httpx") as router:
         yield router

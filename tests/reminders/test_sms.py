@@ -48,7 +48,7 @@ def sms_settings(**overrides: Any) -> Settings:
 
 @pytest.fixture
 def twilio_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=API_BASE, assert_all_called=False) as router:
+    with respx.mock(base_url=API_BASE, assert_all_called=False, using="httpx") as router:
         yield router
 
 
