@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from backend import messaging, placeholders, segments
 from backend.conversation.model import Say
 from backend.errors import IllegalTransition, Invalid, NotFound
-from backend.models import Campaign, CampaignStatus, Clinic, MessageKind, Patient
+from backend.models import Campaign, CampaignStatus, Channel, Clinic, MessageKind, Patient
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ def _sample(clinic: Clinic, patient: Patient, template: str) -> Sample:
     found = messaging.routes(patient, kind=MessageKind.MARKETING)
     channel = found[0].channel.value if found else None
     text = placeholders.render(template, clinic=clinic, patient=patient)
-    if channel == "sms":
-        text = f"{text}\n{messaging.SMS_OPT_OUT}"
+    if found and found[0].channel != Channel.LINE:
+        text = f"{text}\n{messaging.opt_out_line(clinic, found[0].channel)}"
     return Sample(patient_id=patient.id, patient_name=patient.name, channel=channel, text=text)
 
 

@@ -19,13 +19,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend import outbox
-from backend.conversation import codec
+from backend.conversation import codec, words
 from backend.conversation.model import Card, Carousel, Reply, Say
 from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus, Patient
 
 # What still counts against the marketing cap: sent, on its way, or possibly sent.
 _COUNTED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.UNCERTAIN)
 SMS_OPT_OUT = "配信停止は「停止」と返信"
+
+
+def opt_out_line(clinic: Clinic, channel: Channel) -> str:
+    """How to stop advertising by SMS or email (特定電子メール法): by reply, or by phone
+    for senders a patient cannot reply to (an alphanumeric SMS sender ID)."""
+    phone = f"{words.phone(clinic.phone)}" if clinic.phone else ""
+    if channel == Channel.SMS:
+        return f"{SMS_OPT_OUT}、またはお電話（{phone}）で" if phone else SMS_OPT_OUT
+    by_phone = f"またはお電話（{phone}）で" if phone else ""
+    return f"配信停止をご希望の方は、このメールへのご返信{by_phone}お知らせください。"
 
 
 @dataclass(frozen=True)
@@ -147,7 +157,7 @@ def send(
         clinic_id=clinic.id,
         channel=route.channel,
         recipient=route.recipient,
-        payload=_payload(route.channel, replies, kind=kind, subject=subject or clinic.name),
+        payload=_payload(clinic, route.channel, replies, kind=kind, subject=subject),
         purpose=purpose,
         now=now,
         idempotency_key=idempotency_key,
@@ -158,12 +168,19 @@ def send(
 
 
 def _payload(
-    channel: Channel, replies: tuple[Reply, ...] | list[Reply], *, kind: MessageKind, subject: str
+    clinic: Clinic,
+    channel: Channel,
+    replies: tuple[Reply, ...] | list[Reply],
+    *,
+    kind: MessageKind,
+    subject: str | None,
 ) -> dict[str, object]:
     if channel == Channel.LINE:
         return {"replies": codec.dump(replies)}
     text = plain(replies)
+    if kind == MessageKind.MARKETING:
+        # Advertising by SMS or email must say how to stop it (特定電子メール法).
+        text = f"{text}\n{opt_out_line(clinic, channel)}"
     if channel == Channel.SMS:
-        # Advertising by SMS must say how to stop it (特定電子メール法).
-        return {"text": f"{text}\n{SMS_OPT_OUT}" if kind == MessageKind.MARKETING else text}
-    return {"subject": subject, "body": text}
+        return {"text": text}
+    return {"subject": subject or clinic.name, "body": text}

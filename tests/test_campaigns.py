@@ -22,6 +22,8 @@ TEMPLATE = (
     "お問い合わせ {clinic_phone}"
 )
 
+OPT_OUT = "\n配信停止は「停止」と返信、またはお電話（03-1234-5678）で"
+
 
 @pytest.fixture
 def world(session: Session) -> SimpleNamespace:
@@ -102,7 +104,7 @@ def test_preview_counts_channels_and_renders_samples(
     assert first.text.startswith("佐藤 花子様\nさくら整骨院です。")
     assert first.text.endswith("お問い合わせ 03-1234-5678")
     assert second.channel == "sms"
-    assert second.text.endswith(messaging.SMS_OPT_OUT)
+    assert second.text.endswith(OPT_OUT)
     assert third.channel is None
     assert outbox(session) == []
 
@@ -126,7 +128,7 @@ def test_send_queues_one_marketing_message_per_reachable_patient(
     assert line.payload["replies"][0]["text"].startswith("佐藤 花子様")
     assert (sms.channel, sms.recipient) == (Channel.SMS, "+819087654321")
     assert sms.payload["text"].startswith("田中 一郎様")
-    assert sms.payload["text"].endswith(messaging.SMS_OPT_OUT)
+    assert sms.payload["text"].endswith(OPT_OUT)
     # 08:00 in Tokyo is inside quiet hours (21:00–9:00): marketing waits for 09:00.
     assert {line.due_at, sms.due_at} == {jst(2026, 11, 30, 9)}
 

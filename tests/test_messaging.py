@@ -15,6 +15,7 @@ from tests.factories import jst, make_clinic, make_patient
 
 T, M = MessageKind.TRANSACTIONAL, MessageKind.MARKETING
 EVENING = jst(2026, 12, 1, 22, 30)
+NOON = jst(2026, 12, 1, 12, 0)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,7 @@ def test_sms_bodies_are_plain_text_and_marketing_says_how_to_stop(session: Sessi
     row = session.get(OutboxMessage, sent)
     assert row.payload["text"] == (
         "こんにちは\n【ご予約】\n日時: 12月2日(水) 10:00\n初めての方\nお待ちしております\n"
-        + messaging.SMS_OPT_OUT
+        "配信停止は「停止」と返信、またはお電話（03-1234-5678）で"
     )
     assert row.due_at == jst(2026, 12, 2, 9)
 
@@ -137,3 +138,20 @@ def test_nobody_reachable_means_nothing_queued(session: Session):
         now=EVENING,
     )
     assert sent is None
+
+
+def test_marketing_email_says_how_to_stop_it_and_a_booking_message_does_not(session: Session):
+    clinic = make_clinic(session)
+    patient = make_patient(
+        session, clinic, phone=None, email="hanako@example.com", consent_email=True
+    )
+    common = {"clinic": clinic, "patient": patient, "replies": [Say("お知らせです")], "now": NOON}
+
+    advert = messaging.send(session, purpose="campaign", idempotency_key="e1", kind=M, **common)
+    notice = messaging.send(session, purpose="booking", idempotency_key="e2", **common)
+
+    assert session.get(OutboxMessage, advert).payload["body"] == (
+        "お知らせです\n配信停止をご希望の方は、このメールへのご返信"
+        "またはお電話（03-1234-5678）でお知らせください。"
+    )
+    assert session.get(OutboxMessage, notice).payload["body"] == "お知らせです"

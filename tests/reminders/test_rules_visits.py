@@ -13,6 +13,8 @@ from tests.reminders.rules_calendar import line_text, open_world
 
 FIRST = jst(2026, 11, 30, 10)
 
+OPT_OUT = "\n配信停止は「停止」と返信、またはお電話（03-1234-5678）で"
+
 
 def test_thanks_come_two_hours_after_the_first_visit_only(session: Session) -> None:
     world = open_world(session)
@@ -130,7 +132,7 @@ def test_marketing_waits_for_the_morning_and_says_how_to_stop_by_sms(session: Se
     [row] = world.queued(RuleKind.LAPSED)
     assert row.channel == Channel.SMS
     assert row.due_at == jst(2026, 12, 31, 9)  # quiet hours end at 9:00
-    assert row.payload["text"].endswith("配信停止は「停止」と返信")
+    assert row.payload["text"].endswith(OPT_OUT)
 
 
 def test_marketing_respects_the_cap_and_per_channel_consent(session: Session) -> None:
