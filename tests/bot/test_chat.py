@@ -354,8 +354,14 @@ def last_lines(sim: chat.Simulator, view: str) -> list[str]:
 
 
 def tap(sim: chat.Simulator, label: str | None = None) -> None:
-    """Tap the button with this label (the first button when None)."""
-    labels = [choice.label for choice in sim.taps]
+    """Tap the button with this label (the first button when None). On a busy machine the
+    message carrying the buttons may come after the simulator stopped listening: look
+    again, as a user pressing Enter would, before giving up."""
+    for _ in range(20):
+        labels = [choice.label for choice in sim.taps]
+        if labels and (label is None or label in labels):
+            break
+        sim.refresh(wait=0.5)
     assert labels, "no buttons to tap"
     assert label is None or label in labels, labels
     sim.handle(str(labels.index(label) + 1 if label else 1))
