@@ -79,12 +79,18 @@ def create_app(
         clock=clock,
         before=[functools.partial(inbound.process, store, clock=clock)],
     )
+    if settings.worker.events == "worker":
+        app.state.kick = _leave_to_the_worker
     errors.install(app, settings)
     app.include_router(routes.router)
     app.include_router(webhook.router)
     app.include_router(telephony.webhook.router)
     app.include_router(telephony.sms_inbound.router)
     return app
+
+
+def _leave_to_the_worker() -> None:
+    """The kick of a web process whose events `uketsuke worker` answers: nothing to do."""
 
 
 def create_app_with_worker() -> FastAPI:

@@ -85,6 +85,11 @@ class WorkerSettings(BaseSettings):
     batch_size: int = Field(default=500, ge=1, le=5000)
     # A claimed row not settled within this time belongs to a worker that died.
     lease_seconds: float = Field(default=120.0, ge=0)
+    # Who answers LINE events and sends what webhooks queued: "web", each web process right
+    # after its webhook answered (one machine); "worker", the `uketsuke worker` processes,
+    # looking every `poll_seconds`, so the web processes only verify, record and answer.
+    events: Literal["web", "worker"] = "web"
+    poll_seconds: float = Field(default=0.1, gt=0, le=10)
 
 
 class Settings(BaseSettings):

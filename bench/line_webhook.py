@@ -129,7 +129,7 @@ def serve(target: str, env: dict[str, str]) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=60)
 
 
 def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -263,12 +263,34 @@ def drained(database: Database, fake: str, seconds: float = 20) -> None:
     print(f"messages the fake LINE API received: {received}")
 
 
+@contextmanager
+def answering(env: dict[str, str], where: str) -> Iterator[None]:
+    """A `uketsuke worker` process answering the events, when they are left to one."""
+    if where != "worker":
+        yield
+        return
+    command = [sys.executable, "-c", "from backend.app import main; main()", "worker"]
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=3200, help="webhook events per side")
     parser.add_argument("--senders", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--answer-in",
+        choices=["web", "worker"],
+        default="web",
+        help="who answers the events: the web process itself right after each webhook (the "
+        "default), or a `uketsuke worker` process beside it (UKETSUKE_WORKER_EVENTS=worker)",
+    )
     args = parser.parse_args()
     senders = [chat_wire.new_user_id() for _ in range(args.senders)]
     with tempfile.TemporaryDirectory() as folder:
@@ -285,8 +307,14 @@ def main() -> None:
                 "UKETSUKE_LINE_ACCESS_TOKEN": TOKEN,
                 "UKETSUKE_LINE_API_BASE": fake,
                 "UKETSUKE_LINE_DATA_API_BASE": fake,
+                "UKETSUKE_WORKER_EVENTS": args.answer_in,
             }
-            with serve("line_webhook:bench_app", env) as base, Pool(PROCESSES) as pool:
+            print(f"events answered by: the {args.answer_in} process")
+            with (
+                serve("line_webhook:bench_app", env) as base,
+                answering(env, args.answer_in),
+                Pool(PROCESSES) as pool,
+            ):
                 results = measure(pool, base, senders, args.events, args.rounds)
                 ratio, p99 = report(results, args.senders)
                 per_round = max(1, args.events // args.rounds // args.senders) * args.senders

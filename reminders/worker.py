@@ -19,11 +19,13 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 
 from backend.api.deps import Store
 from backend.db import Database
-from backend.models import Channel
+from backend.models import Channel, OutboxMessage, OutboxStatus
 from backend.settings import Settings
+from bot import inbound
 from reminders import dispatch, steps
 from reminders.claims import Drained
 
@@ -127,9 +129,12 @@ class Worker:
         self.clock = clock
         self.pool = ThreadPoolExecutor(settings.worker.concurrency, thread_name_prefix="outbox")
         self.scheduler = BackgroundScheduler(timezone=UTC)
+        # Sends what answering the events queued, keeping its channel clients open.
+        self.kick = dispatch.Kick(store, settings=settings, clock=clock)
 
     def start(self) -> None:
-        """Tick now, then every `UKETSUKE_WORKER_TICK_SECONDS`."""
+        """Tick now, then every `UKETSUKE_WORKER_TICK_SECONDS`; with
+        `UKETSUKE_WORKER_EVENTS=worker`, answer events every `UKETSUKE_WORKER_POLL_SECONDS`."""
         self.scheduler.add_job(
             self.tick,
             "interval",
@@ -139,7 +144,27 @@ class Worker:
             max_instances=1,
             coalesce=True,
         )
+        if self.settings.worker.events == "worker":
+            self.scheduler.add_job(
+                self.respond,
+                "interval",
+                seconds=self.settings.worker.poll_seconds,
+                id="events",
+                max_instances=1,
+                coalesce=True,
+            )
         self.scheduler.start()
+
+    def respond(self) -> None:
+        """Handle the LINE events the web processes recorded, then send what they and the
+        phone's turns queued. Looks before it writes: an idle poll only reads."""
+        try:
+            handled = inbound.process(self.store, clock=self.clock)
+            if handled or _anything_due(self.store, self.clock()):
+                self.kick()
+        except Exception as error:
+            log.error("answering events failed (%s)", type(error).__name__)
+            log.debug("answering events failure", exc_info=True)
 
     def tick(self) -> None:
         """One tick; an error (the database away) is logged, and the next tick tries again."""
@@ -151,8 +176,18 @@ class Worker:
 
     def stop(self) -> None:
         """Let a tick under way finish its sends and settle, then stop."""
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
         self.pool.shutdown(wait=True)
+        self.kick.close()
+
+
+def _anything_due(store: Store, now: datetime) -> bool:
+    with store.reader() as session:
+        due = select(OutboxMessage.id).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now
+        )
+        return session.scalar(due.limit(1)) is not None
 
 
 @contextmanager
