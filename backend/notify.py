@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from backend import message_rules, messaging, outbox
-from backend.conversation import words
+from backend.conversation import staff_calls, words
 from backend.conversation.model import Card, Choice, Reply, Say
 from backend.models import (
     Booking,
@@ -313,6 +313,7 @@ def callback_requested(
         title="折り返しのご依頼",
         rows=tuple(rows),
         note="お電話の自動受付で折り返しをご希望です。お手数ですがお電話をお願いします。",
+        choices=(staff_calls.button(call.id),),
     )
     _call_to_staff(session, clinic, card, kind="callback", call=call, now=now)
 
@@ -328,5 +329,6 @@ def call_missed(session: Session, *, call: CallLog, step: str, now: datetime) ->
         title="不在着信" if missed else "途中で切れたお電話",
         rows=tuple(rows),
         note="ご用件を伺えていません。折り返しのお電話をご検討ください。",
+        choices=(staff_calls.button(call.id),),
     )
     _call_to_staff(session, clinic, card, kind="missed-call", call=call, now=now)

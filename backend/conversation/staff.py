@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backend.conversation import staff_agenda, staff_link, staff_requests, staff_words
+from backend.conversation import staff_agenda, staff_calls, staff_link, staff_requests, staff_words
 from backend.conversation.engine import Handler, Table
 from backend.conversation.model import Event, Facts, Say, State, Step, Text, Unfollowed
 
@@ -63,6 +63,7 @@ GROUP = Table(
         "idle": _first(
             staff_link.in_group,
             staff_requests.answer,
+            staff_calls.answer,
             staff_agenda.in_group,
             otherwise=_quiet,
         )

@@ -19,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import booking, notify, staff_links
+from backend.conversation import words
 from backend.conversation.model import Facts
 from backend.dialogue import staff_agenda_effects
 from backend.dialogue import staff_common as common
 from backend.dialogue.runner import Performer
 from backend.errors import DomainError, IllegalTransition, Invalid, NotFound, SlotUnavailable
-from backend.models import Awaiting, Booking, BookingChange, BookingStatus, Staff
+from backend.models import Awaiting, Booking, BookingChange, BookingStatus, CallLog, Staff
 
 MAX_SLOTS = 6  # quick replies staff pick a proposal from
 SLOT_DAYS = 14  # how far after the requested day to look for them
@@ -183,6 +184,20 @@ def _moment(text: str) -> datetime:
     return moment
 
 
+def _call_done(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[str, Any]:
+    common.require_staff(facts)
+    clinic = common.clinic(session, facts)
+    call = session.get(CallLog, int(args["call_id"]))
+    if call is None or call.clinic_id != clinic.id:
+        raise NotFound("no such call")
+    number = words.phone(call.from_number) if call.from_number else "番号非通知"
+    if call.followed_up_at is not None:
+        at = words.moment(call.followed_up_at.astimezone(common.zone(session, facts)))
+        return {"already": True, "at": at, "number": number}
+    call.followed_up_at = facts.now
+    return {"number": number, "by": common.staff_name(session, facts.actor)}
+
+
 def _answered(session: Session, facts: Facts, done: Booking, **extra: object) -> dict[str, Any]:
     patient = done.patient
     return {
@@ -202,5 +217,6 @@ PERFORMERS: dict[str, Performer] = {
         "decline": _decline,
         "next_slots": _next_slots,
         "propose": _propose,
+        "call_done": _call_done,
     }.items()
 } | staff_agenda_effects.PERFORMERS
