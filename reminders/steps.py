@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from backend import campaigns, waitlist
 from backend.api.deps import Store
+from backend.dialogue import forgetting
 from reminders import quota, rules
 
 Step = Callable[[Store, datetime], object]
@@ -58,6 +59,12 @@ def waitlist_offers(store: Store, now: datetime) -> object:
     return waitlist.offer_freed(store, now=now)
 
 
+def idle_conversations(store: Store, now: datetime) -> object:
+    """Forget what people typed in flows they left a day ago (names, phone numbers)."""
+    with store.transaction() as session:
+        return forgetting.forget_idle(session, now=now)
+
+
 def waitlist_expiry(store: Store, now: datetime) -> object:
     """Entries and offers whose day or start has passed."""
     with store.transaction() as session:
@@ -74,6 +81,7 @@ def plan() -> list[Step]:
         scheduled_campaigns,
         Every(timedelta(minutes=1), message_rules),
         Every(timedelta(minutes=10), waitlist_expiry),
+        Every(timedelta(hours=1), idle_conversations),
     ]
 
 
