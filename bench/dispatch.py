@@ -39,13 +39,13 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import delete, func, insert, select
 
-from backend import migrate
+from backend import migrate, serving
 from backend.conversation import codec
 from backend.conversation.model import Say
 from backend.db import Database, is_sqlite
 from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus
 from backend.settings import LineSettings, Settings, WorkerSettings
-from bot import render, serving, wire
+from bot import render, wire
 from reminders import dispatch, worker
 from reminders.claims import Drained
 

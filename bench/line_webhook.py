@@ -33,7 +33,7 @@ import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 
-from backend import migrate
+from backend import migrate, serving
 from backend.app import create_app
 from backend.db import Database
 from backend.models import (
@@ -49,7 +49,7 @@ from backend.models import (
     Staff,
     StaffShift,
 )
-from bot import chat_wire, serving
+from bot import chat_wire
 
 SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"

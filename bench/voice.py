@@ -46,7 +46,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from backend import migrate
+from backend import migrate, serving
 from backend.app import create_app
 from backend.db import Database
 from backend.models import (
@@ -62,7 +62,7 @@ from backend.models import (
     StaffShift,
 )
 from telephony import call_twiml as twiml
-from telephony import call_wire, fake_twilio
+from telephony import call_wire
 
 ACCOUNT_SID = "AC" + "be" * 16
 AUTH_TOKEN = "bench-twilio-auth-token"
@@ -133,7 +133,7 @@ def build_clinic(database: Database) -> None:
 def serve(target: str, env: Callable[[str], dict[str, str]]) -> Iterator[str]:
     """`uvicorn TARGET --factory` in a subprocess, its environment made from its own URL;
     yields that URL once it answers."""
-    with fake_twilio.listening_socket() as probe:
+    with serving.listening_socket() as probe:
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     command = [

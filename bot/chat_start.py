@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from backend import staff_links
+from backend import remembered, staff_links
 from backend.db import Database
 from backend.errors import DomainError, NotFound
 from backend.models import Clinic, Staff
 from backend.settings import Settings
 from bot import chat, chat_wire
-from bot.chat_world import World, load_state, save_state
+from bot.chat_world import World
 
 
 def converse(
@@ -63,13 +63,13 @@ def converse(
 
 def _first_follow(simulator: chat.Simulator, seat: chat.Seat, path: Path) -> None:
     """Add the bot as a friend, the first time this patient is seen."""
-    state = load_state(path)
+    state = remembered.load(path)
     followed: list[str] = state.setdefault("followed", [])
     if seat.user_id in followed:
         return
     simulator.follow()
     followed.append(seat.user_id)
-    save_state(path, state)
+    remembered.save(path, state)
 
 
 def _link_staff(settings: Settings, simulator: chat.Simulator, seat: chat.Seat) -> None:

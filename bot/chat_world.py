@@ -4,7 +4,6 @@ between runs (its LINE ids, who followed, the session it started)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -19,11 +18,11 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend import migrate
+from backend import migrate, remembered, serving
 from backend.db import Database
 from backend.models import Clinic
 from backend.settings import Settings
-from bot import fake_line, serving
+from bot import fake_line
 from bot.chat_wire import SimulatorError
 
 DEV_SECRET = "uketsuke-chat-development-secret"  # noqa: S105 - only ever meets the fake
@@ -41,31 +40,13 @@ class World:
 
 def state_path(database_url: str) -> Path:
     """Where the simulator remembers its ids: beside a SQLite database, else here."""
-    prefix = "sqlite:///"
-    if database_url.startswith(prefix) and ":memory:" not in database_url:
-        database = Path(database_url[len(prefix) :].split("?", maxsplit=1)[0])
-        return database.with_name(database.stem + ".chat.json")
-    return Path.cwd() / ".uketsuke-chat.json"
-
-
-def load_state(path: Path) -> dict[str, Any]:
-    """The remembered ids (empty when there are none yet or the file is unreadable)."""
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def save_state(path: Path, state: dict[str, Any]) -> None:
-    """Remember the ids for the next run."""
-    path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    return remembered.path_for(database_url, "chat")
 
 
 def update_state(path: Path, **changes: Any) -> None:
     """Change some keys (None removes one), keeping what another simulator wrote since."""
-    state = load_state(path) | changes
-    save_state(path, {key: value for key, value in state.items() if value is not None})
+    state = remembered.load(path) | changes
+    remembered.save(path, {key: value for key, value in state.items() if value is not None})
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from backend import remembered
 from backend.settings import get_settings
 from bot import chat_start, chat_wire, chat_world, fake_line, richmenu
 
@@ -102,7 +103,7 @@ def chat_command(
     """Chat with the bot in the terminal, as a patient or (--staff) in the staff group."""
     settings = get_settings()
     path = chat_world.state_path(settings.database_url)
-    state = chat_world.load_state(path)
+    state = remembered.load(path)
     if user_id is not None:
         if not USER_ID.match(user_id):
             raise typer.BadParameter(
@@ -113,7 +114,7 @@ def chat_command(
         state.setdefault(key, make())
     state.setdefault("group", chat_wire.new_group_id())
     state.setdefault("destination", chat_wire.new_user_id())
-    chat_world.save_state(path, state)
+    remembered.save(path, state)
     try:
         with chat_world.running(
             settings, state, path, url=url, fake_url=fake_url, console=console

@@ -6,7 +6,7 @@ tests and benchmarks can read them back at `GET /_fake/messages?since=N`. Both A
 served from one app: their paths do not collide.
 
 The rich menu calls are bot/fake_line_menus.py; how the fake answers like LINE (errors,
-the bearer token, JSON bodies) bot/fake_line_http.py; serving it, bot/serving.py.
+the bearer token, JSON bodies) bot/fake_line_http.py; serving it, backend/serving.py.
 """
 
 from __future__ import annotations

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend import migrate
+from backend import migrate, remembered, serving
 from backend.db import Database
 from backend.models import Clinic
 from backend.settings import Settings
@@ -50,25 +49,7 @@ class World:
 
 def state_path(database_url: str) -> Path:
     """Where the phone remembers its caller: beside a SQLite database, else here."""
-    prefix = "sqlite:///"
-    if database_url.startswith(prefix) and ":memory:" not in database_url:
-        database = Path(database_url[len(prefix) :].split("?", maxsplit=1)[0])
-        return database.with_name(database.stem + ".call.json")
-    return Path.cwd() / ".uketsuke-call.json"
-
-
-def load_state(path: Path) -> dict[str, Any]:
-    """What was remembered (empty when nothing is yet or the file is unreadable)."""
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def save_state(path: Path, state: dict[str, Any]) -> None:
-    """Remember `state` for the next run."""
-    path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    return remembered.path_for(database_url, "call")
 
 
 def new_mobile_number() -> str:
@@ -164,7 +145,7 @@ def local_world(settings: Settings, log_path: Path) -> Iterator[World]:
     """Start the fake Twilio API in a thread and `uvicorn backend.app` in a subprocess on
     the configured database; stop both on the way out."""
     prepare_database(settings)
-    fake = fake_twilio.serve_in_thread(
+    fake = serving.serve_in_thread(
         fake_twilio.FakeTwilio(account_sid=DEV_ACCOUNT_SID, auth_token=DEV_AUTH_TOKEN).app()
     )
     try:
@@ -178,7 +159,7 @@ def local_world(settings: Settings, log_path: Path) -> Iterator[World]:
 
 @contextmanager
 def _server(fake_url: str, log_path: Path) -> Iterator[str]:
-    with fake_twilio.listening_socket() as probe_socket:
+    with serving.listening_socket() as probe_socket:
         port = probe_socket.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     command = [

@@ -13,6 +13,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from backend import remembered
 from backend.settings import Settings, get_settings
 from telephony import call, call_world, fake_twilio
 from telephony.call_wire import PhoneError, Wire
@@ -87,14 +88,14 @@ def call_command(
 
 def _caller(path: Path, typed: str | None) -> str:
     """The caller's number: --from (remembered), else the one remembered, else a new mobile."""
-    state = call_world.load_state(path)
+    state = remembered.load(path)
     if typed is not None:
         try:
             state["from"] = call_world.caller_number(typed)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--from") from error
     state.setdefault("from", call_world.new_mobile_number())
-    call_world.save_state(path, state)
+    remembered.save(path, state)
     return str(state["from"])
 
 

@@ -13,16 +13,13 @@ import base64
 import binascii
 import re
 import secrets
-import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -207,45 +204,6 @@ def _fake_routes(fake: FakeTwilio) -> APIRouter:
         return {"messages": found, "next": last}
 
     return router
-
-
-@dataclass
-class Served:
-    """An ASGI app served by uvicorn in a background thread."""
-
-    server: uvicorn.Server
-    thread: threading.Thread
-    url: str
-
-    def stop(self) -> None:
-        """Ask the server to finish and wait for its thread."""
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-
-
-def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A bound socket (a free port unless one is given): its URL is known before serving."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
-
-
-def serve_in_thread(app: FastAPI, sock: socket.socket | None = None) -> Served:
-    """Serve `app` on `sock` (a fresh one on a free port by default) until it listens."""
-    sock = sock or listening_socket()
-    host, port = sock.getsockname()[:2]
-    # No websockets here: importing their library only to warn about it is noise.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"could not serve on {host}:{port}")
-        time.sleep(0.01)
-    return Served(server, thread, f"http://{host}:{port}")
 
 
 def create_app() -> FastAPI:

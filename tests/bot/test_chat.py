@@ -21,13 +21,13 @@ from rich.console import Console
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from backend import staff_links
+from backend import remembered, serving, staff_links
 from backend.app import create_app
 from backend.conversation.model import Card, Carousel, Choice, DatePick, Say
 from backend.db import Database
 from backend.models import Booking, BookingStatus, Clinic, InboundEvent
 from backend.settings import LineSettings, Settings, get_settings
-from bot import chat, chat_views, chat_wire, chat_world, cli, fake_line, render, serving
+from bot import chat, chat_views, chat_wire, chat_world, cli, fake_line, render
 from tests.factories import NOW, make_bed, make_clinic, make_course, make_staff
 
 SECRET = "chat-test-secret"
@@ -275,12 +275,12 @@ def test_an_unknown_number_and_quit_send_nothing() -> None:
 
 def test_the_state_file_sits_beside_a_sqlite_database(tmp_path: Path) -> None:
     path = chat_world.state_path(f"sqlite:///{tmp_path}/clinic.db")
-    chat_world.save_state(path, {"patient": USER})
+    remembered.save(path, {"patient": USER})
 
     assert path == tmp_path / "clinic.chat.json"
-    assert chat_world.load_state(path) == {"patient": USER}
+    assert remembered.load(path) == {"patient": USER}
     assert chat_world.state_path("postgresql+psycopg://db/x").name == ".uketsuke-chat.json"
-    assert chat_world.load_state(tmp_path / "missing.json") == {}
+    assert remembered.load(tmp_path / "missing.json") == {}
 
 
 def test_an_unreachable_server_is_said_plainly() -> None:
@@ -446,7 +446,7 @@ def test_chat_needs_a_clinic_first(chat_command: typer.Typer, tmp_path: Path) ->
 
     assert result.exit_code == 1
     assert "no clinic yet" in result.output
-    assert chat_world.load_state(tmp_path / "empty.chat.json")["patient"].startswith("U")
+    assert remembered.load(tmp_path / "empty.chat.json")["patient"].startswith("U")
 
 
 def test_chat_refuses_a_user_id_that_is_not_lines(chat_command: typer.Typer) -> None:

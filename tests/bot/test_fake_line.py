@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from bot import fake_line, serving
+from backend import serving
+from bot import fake_line
 
 TOKEN = "fake-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

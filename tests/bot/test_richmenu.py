@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageFont
 from typer.testing import CliRunner
 
+from backend import serving
 from backend.settings import get_settings
-from bot import cli, fake_line, richmenu, serving
+from bot import cli, fake_line, richmenu
 
 TOKEN = "richmenu-test-token"
 WANTED = {"menu:book", "menu:list", "menu:info", "menu:call"}

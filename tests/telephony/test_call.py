@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 from typer.testing import CliRunner
 
-from backend import migrate
+from backend import migrate, remembered, serving
 from backend.app import create_app
 from backend.db import Database
 from backend.models import Booking, BookingStatus, CallLog, Source
@@ -330,7 +330,7 @@ def test_call_says_plainly_when_the_given_server_is_not_there(call_command: type
 def test_call_says_plainly_when_the_server_has_no_phone_routes(call_command: typer.Typer) -> None:
     bare = FastAPI()
     bare.get("/healthz")(lambda: {"ok": True})
-    served = fake_twilio.serve_in_thread(bare)
+    served = serving.serve_in_thread(bare)
     try:
         result = CliRunner().invoke(call_command, ["call", "--url", served.url])
     finally:
@@ -347,7 +347,7 @@ def test_call_needs_a_clinic_first_and_remembers_the_number_given(
 
     assert result.exit_code == 1
     assert "no clinic yet" in result.output
-    assert call_world.load_state(tmp_path / "empty.call.json") == {"from": "+81312345678"}
+    assert remembered.load(tmp_path / "empty.call.json") == {"from": "+81312345678"}
 
 
 def test_call_refuses_a_number_that_is_not_one(call_command: typer.Typer) -> None:
@@ -372,10 +372,8 @@ def world(committed: Database) -> Iterator[World]:
         make_bed(session, clinic)
         make_course(session, clinic)
         patient_id = make_patient(session, clinic, phone=MOBILE).id
-    fake = fake_twilio.serve_in_thread(
-        fake_twilio.FakeTwilio(account_sid=SID, auth_token=TOKEN).app()
-    )
-    sock = fake_twilio.listening_socket()
+    fake = serving.serve_in_thread(fake_twilio.FakeTwilio(account_sid=SID, auth_token=TOKEN).app())
+    sock = serving.listening_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -391,7 +389,7 @@ def world(committed: Database) -> Iterator[World]:
         sms=SmsSettings(_env_file=None, provider="twilio", sender="UKETSUKE"),  # type: ignore[call-arg]
     )
     app = create_app(settings, clock=lambda: NOW)
-    server = fake_twilio.serve_in_thread(app, sock)
+    server = serving.serve_in_thread(app, sock)
     with httpx.Client(timeout=10) as http:
         yield World(Wire(url, TOKEN, http, fake.url), fake.url, patient_id)
     server.stop()
@@ -458,4 +456,4 @@ def test_the_command_places_a_call_on_a_server_it_starts(
     assert result.exit_code == 0, result.output
     assert "受付: " in result.output
     assert "the call lasted" in result.output
-    assert call_world.load_state(tmp_path / "clinic.call.json")["from"].startswith("+8190")
+    assert remembered.load(tmp_path / "clinic.call.json")["from"].startswith("+8190")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from backend import serving
 from telephony import fake_twilio
 
 SID = "AC" + "1" * 32
@@ -38,7 +39,7 @@ def api(fake: fake_twilio.FakeTwilio) -> TestClient:
 
 @pytest.fixture
 def served(fake: fake_twilio.FakeTwilio) -> Iterator[str]:
-    running = fake_twilio.serve_in_thread(fake.app())
+    running = serving.serve_in_thread(fake.app())
     yield running.url
     running.stop()
 
@@ -172,7 +173,7 @@ def test_the_twilio_sdk_sees_a_wrong_token_as_twilios_error(served: str) -> None
 
 
 def test_latency_delays_every_api_call() -> None:
-    running = fake_twilio.serve_in_thread(fake_twilio.FakeTwilio(latency=0.05).app())
+    running = serving.serve_in_thread(fake_twilio.FakeTwilio(latency=0.05).app())
     try:
         began = time.perf_counter()
         response = httpx.post(running.url + MESSAGES, data=SMS, headers=basic(SID, TOKEN))

@@ -1,5 +1,6 @@
-"""Serving ASGI apps locally for the simulator, tests and benchmarks: in a background thread
-of this process, or with uvicorn in a subprocess; and finding a free port for either."""
+"""Serving ASGI apps locally for every channel's simulator, tests and benchmarks: in a
+background thread of this process, or with uvicorn in a subprocess; and finding a free port
+for either."""
 
 from __future__ import annotations
 
@@ -31,11 +32,18 @@ class Served:
         self.thread.join(timeout=5)
 
 
-def serve_in_thread(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> Served:
-    """Serve `app` on `host` (a free port unless one is given) and wait until it listens."""
+def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A bound socket (a free port unless one is given): its URL is known before serving."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    return sock
+
+
+def serve_in_thread(app: FastAPI, sock: socket.socket | None = None) -> Served:
+    """Serve `app` on `sock` (a fresh one on a free port by default) until it listens."""
+    sock = sock or listening_socket()
+    host, port = sock.getsockname()[:2]
     # No websockets here: importing their library only to warn about it is noise.
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none")
     server = uvicorn.Server(config)
@@ -46,7 +54,7 @@ def serve_in_thread(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> 
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"could not serve on {host}:{port}")
         time.sleep(0.01)
-    return Served(server, thread, f"http://{host}:{sock.getsockname()[1]}")
+    return Served(server, thread, f"http://{host}:{port}")
 
 
 def serve_in_subprocess(
