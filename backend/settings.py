@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_TOKEN = "dev-token"  # noqa: S105 - a deliberately unsafe development default
+DEFAULT_DASHBOARD_PASSWORD = "dev-password"  # noqa: S105 - likewise, refused in production
+DEFAULT_SECRET_KEY = "dev-secret-key"  # noqa: S105 - likewise, refused in production
 
 
 def _section(prefix: str) -> SettingsConfigDict:
@@ -100,6 +102,10 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./uketsuke.db"
     api_token: SecretStr = SecretStr(DEFAULT_API_TOKEN)
+    # The staff web dashboard: the clinic's sign-in password, and the key that signs its
+    # session cookies (changing it signs everyone out).
+    dashboard_password: SecretStr = SecretStr(DEFAULT_DASHBOARD_PASSWORD)
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -120,6 +126,12 @@ class Settings(BaseSettings):
         token = self.api_token.get_secret_value()
         if token == DEFAULT_API_TOKEN or len(token) < 24:
             problems.append("UKETSUKE_API_TOKEN (use a random string of 24+ characters)")
+        password = self.dashboard_password.get_secret_value()
+        if password == DEFAULT_DASHBOARD_PASSWORD or len(password) < 12:
+            problems.append("UKETSUKE_DASHBOARD_PASSWORD (use a passphrase of 12+ characters)")
+        key = self.secret_key.get_secret_value()
+        if key == DEFAULT_SECRET_KEY or len(key) < 32:
+            problems.append("UKETSUKE_SECRET_KEY (use a random string of 32+ characters)")
         if self.public_base_url.startswith("http://"):
             problems.append("UKETSUKE_PUBLIC_BASE_URL (must be the public https:// URL)")
         return problems

@@ -42,6 +42,8 @@ def test_production_refuses_unsafe_defaults_and_names_them() -> None:
         check_for_production(settings)
     assert "UKETSUKE_API_TOKEN" in str(refused.value)
     assert "UKETSUKE_PUBLIC_BASE_URL" in str(refused.value)
+    assert "UKETSUKE_DASHBOARD_PASSWORD" in str(refused.value)
+    assert "UKETSUKE_SECRET_KEY" in str(refused.value)
 
 
 def test_production_starts_when_configured() -> None:
@@ -49,6 +51,8 @@ def test_production_starts_when_configured() -> None:
         _env_file=None,
         env="production",
         api_token=SecretStr("x" * 32),
+        dashboard_password=SecretStr("correct horse battery"),
+        secret_key=SecretStr("k" * 40),
         public_base_url="https://clinic.example.jp/",
     )
     check_for_production(settings)
