@@ -78,8 +78,8 @@ def by_staff(
         StaffRow(
             staff_id=staff_id,
             name=name,
-            visits=sums[staff_id][0],
-            revenue_yen=sums[staff_id][1],
+            visits=sums.get(staff_id, (0, 0))[0],
+            revenue_yen=sums.get(staff_id, (0, 0))[1],
             nominated_visits=nominated[staff_id],
             repeat=new.get(staff_id, _repeat([], final=window.final)),
         )
@@ -100,8 +100,8 @@ def by_course(
         CourseRow(
             course_id=course_id,
             name=name,
-            visits=sums[course_id][0],
-            revenue_yen=sums[course_id][1],
+            visits=sums.get(course_id, (0, 0))[0],
+            revenue_yen=sums.get(course_id, (0, 0))[1],
             repeat=new.get(course_id, _repeat([], final=window.final)),
         )
         for course_id, name in _names(
@@ -187,7 +187,7 @@ def _nominated(session: Session, clinic_id: int, edges: list[Any]) -> Counter[in
         )
         .group_by(Visit.staff_id)
     )
-    return Counter(dict(session.execute(query).tuples().all()))
+    return Counter(dict(session.execute(query).all()))
 
 
 def _spend(session: Session, clinic_id: int, months: list[date]) -> Counter[int | None]:

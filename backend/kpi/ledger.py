@@ -220,7 +220,7 @@ def _count(
         .subquery()
     )
     query = select(inner.c.slot, func.count()).group_by(inner.c.slot)
-    return Counter(dict(session.execute(query).tuples().all()))
+    return Counter(dict(session.execute(query).all()))
 
 
 def next_booked(

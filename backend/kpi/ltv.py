@@ -1,10 +1,11 @@
 """LTV (顧客生涯価値) by media: what a patient brings in over the months after the first visit.
 
 Only patients whose first visit is in the ledger count (not those whose first day is only
-on the カルテ, from before the clinic kept its visits here). A point of the curve at k months averages, over the patients whose first visit is at least
-k months before the end of the period, their revenue from visits before the same day k
-months after their first day. Patients acquired more recently are left out of that point
-(their k months are not over), so young media do not look worse than they are.
+on the カルテ, from before the clinic kept its visits here). A point of the curve at k
+months averages, over the patients whose first visit is at least k months before the end
+of the period, their revenue from visits before the same day k months after their first
+day. Patients acquired more recently are left out of that point (their k months are not
+over), so young media do not look worse than they are.
 """
 
 from __future__ import annotations
