@@ -11,7 +11,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo serve test lint typecheck contracts pytest bench bench-line bench-voice bench-dispatch clean
+.PHONY: install demo serve test test-browser lint typecheck contracts pytest bench bench-line bench-voice bench-dispatch clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,11 @@ pytest: install
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test: lint typecheck contracts pytest
+
+# The dashboard in a real headless Chromium; fails instead of skipping when Chromium is
+# missing (Debian: apt-get install chromium chromium-driver). `make test` skips them there.
+test-browser: install
+	@UKETSUKE_BROWSER_TESTS=required $(MAKE) --no-print-directory pytest PYTEST_ARGS="-m browser"
 
 bench: install
 	$(RUN) python bench/availability.py

@@ -26,6 +26,7 @@ from backend.api.deps import Store
 from backend.booking import schedule
 from backend.db import Database
 from backend.settings import Settings, check_for_production, get_settings
+from backend.web import pages
 from bot import inbound, webhook
 from reminders import dispatch, worker
 
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(telephony.webhook.router)
     app.include_router(telephony.sms_inbound.router)
+    pages.install(app)  # the staff dashboard under /
     return app
 
 

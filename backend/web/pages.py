@@ -1,0 +1,211 @@
+"""The dashboard's pages: sign-in, today, requests, KPIs. Routes read the clock once, open
+the transaction, call the backend and render a template; a POST answers with a redirect
+(so a reload never posts twice) carrying a notice code, never free text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from backend.api import deps
+from backend.errors import DomainError, NotFound
+from backend.web import answers, auth, cookies, dashboard, today
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+NOTICES = {
+    "approved": "承認しました。患者さまへ予約確定のお知らせを送ります。",
+    "declined": "お断りしました。患者さまへ別の日時のご案内を送ります。",
+    "gone": "このご予約はすでに対応済みか、保留期限が過ぎています。一覧を更新しました。",
+    "signed_out": "ログアウトしました。",
+}
+BACK_TO = {"today": "/", "requests": "/bookings/requests"}  # fixed targets: no open redirect
+Token = Annotated[str, Form(max_length=100)]
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files and the redirects for signed-out browsers."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(auth.SignInRequired, _to_login)
+    app.add_exception_handler(auth.FormRefused, _form_refused)
+
+
+@router.get("/login")
+def login_page(request: Request, now: deps.NowDep) -> Response:
+    """The sign-in form; a signed-in browser goes straight to today."""
+    current = auth.session_of(request, now)
+    if current is not None and current.signed_in:
+        return RedirectResponse("/", status_code=303)
+    anonymous = current or cookies.fresh(signed_in=False, now=now)
+    return _render(request, "login.html", anonymous, notice=_notice(request))
+
+
+@router.post("/login")
+def sign_in(
+    request: Request,
+    now: deps.NowDep,
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Token = "",
+) -> Response:
+    """Check the clinic's password; a wrong one gets one message that gives nothing away."""
+    current = auth.session_of(request, now)
+    auth.check_form(current, csrf)
+    assert current is not None
+    if not auth.password_matches(auth.settings_of(request), password):
+        error = "パスワードが正しくありません。もう一度入力してください。"
+        return _render(request, "login.html", current, error=error, status_code=401)
+    response = RedirectResponse("/", status_code=303)
+    auth.keep(response, request, cookies.fresh(signed_in=True, now=now))
+    return response
+
+
+@router.post("/logout")
+def sign_out(request: Request, now: deps.NowDep, csrf: Token = "") -> Response:
+    """Forget the session."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    response = RedirectResponse("/login?notice=signed_out", status_code=303)
+    auth.forget(response)
+    return response
+
+
+@router.get("/")
+def today_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
+    """Today's bookings and the requests waiting for an answer."""
+    web_session = auth.signed_in(request, now)
+    with store.reader() as session:
+        clinic = today.first_clinic(session)
+        context: dict[str, Any] = {"clinic": None}
+        if clinic is not None:
+            day = today.local_day(clinic, now)
+            context = {
+                "clinic": clinic.name,
+                "day": today.day_label(day),
+                "bookings": today.bookings_on(session, clinic=clinic, day=day),
+                "requests": today.waiting_requests(session, clinic=clinic, now=now),
+            }
+    return _render(request, "today.html", web_session, **context, notice=_notice(request))
+
+
+@router.get("/bookings/requests")
+def requests_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
+    """Every request waiting for staff, soonest first."""
+    web_session = auth.signed_in(request, now)
+    with store.reader() as session:
+        clinic = today.first_clinic(session)
+        found = today.waiting_requests(session, clinic=clinic, now=now) if clinic else []
+    return _render(request, "requests.html", web_session, requests=found, notice=_notice(request))
+
+
+@router.post("/bookings/{booking_id}/approve")
+def approve(
+    request: Request,
+    booking_id: int,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Token = "",
+    back: Token = "today",
+) -> Response:
+    """承認: confirm the request and queue the patient's message, in one transaction."""
+    return _answer(request, answers.approve, booking_id, store=store, now=now, csrf=csrf, back=back)
+
+
+@router.post("/bookings/{booking_id}/decline")
+def decline(
+    request: Request,
+    booking_id: int,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Token = "",
+    back: Token = "today",
+) -> Response:
+    """お断り: decline the request and queue the patient's message, in one transaction."""
+    return _answer(request, answers.decline, booking_id, store=store, now=now, csrf=csrf, back=back)
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
+    """The clinic's numbers as charts, each with its table."""
+    web_session = auth.signed_in(request, now)
+    with store.reader() as session:
+        clinic = today.first_clinic(session)
+        charts = dashboard.charts_for(session, clinic=clinic, now=now) if clinic else []
+    return _render(request, "dashboard.html", web_session, charts=charts)
+
+
+def _answer(
+    request: Request,
+    step: answers.Step,
+    booking_id: int,
+    *,
+    store: deps.Store,
+    now: datetime,
+    csrf: str,
+    back: str,
+) -> Response:
+    auth.check_form(auth.signed_in(request, now), csrf)
+    notice = "approved" if step is answers.approve else "declined"
+    try:
+        with store.transaction() as session:
+            clinic = today.first_clinic(session)
+            if clinic is None:
+                raise NotFound("no clinic yet")
+            step(session, clinic_id=clinic.id, booking_id=booking_id, now=now)
+    except DomainError:
+        notice = "gone"  # answered by someone else, expired, or its slot taken meanwhile
+    return RedirectResponse(f"{BACK_TO.get(back, '/')}?notice={notice}", status_code=303)
+
+
+def _notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("notice", ""))
+
+
+def _render(
+    request: Request,
+    name: str,
+    web_session: cookies.WebSession,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """Render a page and renew the session cookie; pages with patients' names are never
+    cached and never framed (the 承認 buttons must not be clickable from another site)."""
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "csrf": web_session.csrf,
+            "signed_in": web_session.signed_in,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    auth.keep(response, request, web_session)
+    return response
+
+
+async def _to_login(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
+async def _form_refused(request: Request, _exc: Exception) -> Response:
+    return HTMLResponse(
+        '<!doctype html><html lang="ja"><meta charset="utf-8"><title>操作できませんでした</title>'
+        "<p>画面の有効期限が切れたため、操作できませんでした。"
+        '<a href="/">ページを開き直して</a>からもう一度お試しください。</p></html>',
+        status_code=403,
+    )
