@@ -39,11 +39,14 @@ def _days_of(month: date) -> list[date]:
     return [month + timedelta(days=offset) for offset in range(count)]
 
 
-def heatmap(session: Session, *, clinic_id: int, month: date) -> Heatmap:
-    """Visits of `month`'s month by local weekday (0 = Monday) and starting hour."""
+def heatmap(session: Session, *, clinic_id: int, month: date, months: int = 1) -> Heatmap:
+    """Visits by local weekday (0 = Monday) and starting hour, over `months` months ending
+    with `month`'s."""
+    if months < 1:
+        raise ValueError("ask for at least one month")
     zone = calendar.clinic_zone(session, clinic_id)
-    first = calendar.first_of(month)
-    edges = calendar.month_edges([first], zone)
+    span = calendar.months_until(month, months)
+    edges = calendar.month_edges(span, zone)
     counts = [[0] * 24 for _ in range(7)]
     moments = session.scalars(
         select(Visit.visited_at).where(
@@ -53,7 +56,7 @@ def heatmap(session: Session, *, clinic_id: int, month: date) -> Heatmap:
     for moment in moments:
         local = moment.astimezone(zone)
         counts[local.weekday()][local.hour] += 1
-    return Heatmap(month=first, counts=tuple(tuple(row) for row in counts))
+    return Heatmap(month=span[-1], months=months, counts=tuple(tuple(row) for row in counts))
 
 
 def backlog_trend(

@@ -151,12 +151,13 @@ class CourseRow:
 
 @dataclass(frozen=True)
 class Heatmap:
-    """Visits of a month by weekday and hour in the clinic's zone.
+    """Visits of `months` months ending with `month` by weekday and hour in the clinic's zone.
 
     counts[weekday][hour]: weekday 0 is Monday, hour 0-23 is when the visit started.
     """
 
     month: date
+    months: int
     counts: tuple[tuple[int, ...], ...]
 
 

@@ -101,6 +101,15 @@ def test_heatmap_by_local_weekday_and_hour(session, built):
     }
 
 
+def test_heatmap_over_several_months(session, built):
+    heatmap = kpi.heatmap(session, clinic_id=built.clinic_id, month=date(2026, 11, 5), months=3)
+    assert (heatmap.month, heatmap.months) == (date(2026, 11, 1), 3)
+    # September to November: October's 9 visits, plus P1 Thu 10 Sep 10:00, P7 Sun 1 Nov
+    # 00:05 and P4 Fri 20 Nov 10:00 = 12.
+    assert sum(map(sum, heatmap.counts)) == 12
+    assert (heatmap.counts[3][10], heatmap.counts[6][0], heatmap.counts[4][10]) == (1, 1, 1)
+
+
 def test_daily_flows(session, built):
     days = {day.day: day for day in kpi.daily(session, clinic_id=built.clinic_id, month=OCTOBER)}
     assert len(days) == 31
