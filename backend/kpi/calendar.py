@@ -14,9 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case
 from sqlalchemy.orm import Session
 
-from backend.errors import NotFound
+from backend.errors import Invalid, NotFound
 from backend.kpi.report import SECOND_VISIT_DAYS
 from backend.models import Clinic
+
+# Ten years of months; each month is one branch of a CASE.
+MAX_MONTHS = 120
 
 
 def clinic_zone(session: Session, clinic_id: int) -> ZoneInfo:
@@ -39,7 +42,10 @@ def add_months(month: date, count: int) -> date:
 
 
 def months_until(until: date, count: int) -> list[date]:
-    """The `count` months ending with `until`'s month, oldest first."""
+    """The `count` months ending with `until`'s month, oldest first; Invalid unless `count`
+    is between 1 and MAX_MONTHS."""
+    if not 1 <= count <= MAX_MONTHS:
+        raise Invalid(f"ask for 1 to {MAX_MONTHS} months", field="months")
     last = first_of(until)
     return [add_months(last, offset) for offset in range(1 - count, 1)]
 

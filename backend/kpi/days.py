@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from backend.errors import Invalid
 from backend.kpi import calendar, ledger
 from backend.kpi.report import BacklogDay, DayReport, Heatmap
 from backend.models import Booking, Visit
 
 BACKLOG_WEEKS = (1, 2, 3, 4)
+MAX_DAYS = 366
 
 
 def daily(session: Session, *, clinic_id: int, month: date) -> list[DayReport]:
@@ -42,8 +44,6 @@ def _days_of(month: date) -> list[date]:
 def heatmap(session: Session, *, clinic_id: int, month: date, months: int = 1) -> Heatmap:
     """Visits by local weekday (0 = Monday) and starting hour, over `months` months ending
     with `month`'s."""
-    if months < 1:
-        raise ValueError("ask for at least one month")
     zone = calendar.clinic_zone(session, clinic_id)
     span = calendar.months_until(month, months)
     edges = calendar.month_edges(span, zone)
@@ -67,8 +67,8 @@ def backlog_trend(
     starting within 1, 2, 3 and 4 weeks after it. Bookings are where they stand now: one
     moved since counts at its new time. Days after `now`'s day are left out; `now`'s own
     day is counted as it stands."""
-    if days < 1:
-        raise ValueError("ask for at least one day")
+    if not 1 <= days <= MAX_DAYS:
+        raise Invalid(f"ask for 1 to {MAX_DAYS} days", field="days")
     zone = calendar.clinic_zone(session, clinic_id)
     until = min(until, calendar.local_day(now, zone))
     span = [until - timedelta(days=back) for back in range(days - 1, -1, -1)]

@@ -38,9 +38,9 @@ def trend(
     session: Session, *, clinic_id: int, months: int, until: date, now: datetime
 ) -> list[MonthReport]:
     """The KPIs of `months` consecutive months ending with `until`'s month, oldest first."""
-    if months < 1:
-        raise ValueError("ask for at least one month")
-    facts = _load(session, clinic_id, calendar.months_until(until, months + 1))
+    asked = calendar.months_until(until, months)
+    # The month before the first tells who was carried over into it.
+    facts = _load(session, clinic_id, [calendar.add_months(asked[0], -1), *asked])
     return [_report(facts, index, now) for index in range(1, len(facts.span))]
 
 

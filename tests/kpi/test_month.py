@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from backend import kpi
-from backend.errors import NotFound
+from backend.errors import Invalid, NotFound
 from backend.models import Patient, Visit
 from tests.factories import NOW, jst, make_clinic
 from tests.kpi import ledger
@@ -158,6 +158,7 @@ def test_an_unknown_clinic_is_not_found(session):
         kpi.month(session, clinic_id=999_999, month=OCTOBER, now=NOW)
 
 
-def test_a_trend_needs_at_least_one_month(session, built):
-    with pytest.raises(ValueError, match="at least one month"):
-        kpi.trend(session, clinic_id=built.clinic_id, months=0, until=OCTOBER, now=NOW)
+@pytest.mark.parametrize("months", [0, 121])
+def test_a_trend_has_one_to_120_months(session, built, months):
+    with pytest.raises(Invalid, match="1 to 120 months"):
+        kpi.trend(session, clinic_id=built.clinic_id, months=months, until=OCTOBER, now=NOW)
