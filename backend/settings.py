@@ -92,6 +92,8 @@ class WorkerSettings(BaseSettings):
     # looking every `poll_seconds`, so the web processes only verify, record and answer.
     events: Literal["web", "worker"] = "web"
     poll_seconds: float = Field(default=0.1, gt=0, le=10)
+    # How many answers a web process sends at once right after its webhooks ("web" above).
+    kick_concurrency: int = Field(default=8, ge=1, le=64)
 
 
 class Settings(BaseSettings):

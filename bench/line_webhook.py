@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from datetime import time as clock
 from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,6 +60,14 @@ PROCESSES = 4  # client processes, so the senders' own GIL does not cap the numb
 WARM_UP = 4  # events per sender before measuring
 Sample = tuple[list[float], float]
 APP_DIR = Path(__file__).parent  # uvicorn imports bench_app from here
+SERVERS: dict[str, int] = {}  # base URL → process id, for the CPU each one spends
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def bench_app() -> FastAPI:
@@ -126,6 +135,7 @@ def serve(target: str, env: dict[str, str]) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, process)
+        SERVERS[url] = process.pid
         yield url
     finally:
         process.terminate()
@@ -190,6 +200,7 @@ def round_trip(
     count = max(1, events // len(senders))
     shares = [share for n in range(PROCESSES) if (share := senders[n::PROCESSES])]
     start_at = time.monotonic() + 0.2
+    ROUND_START[0] = start_at
     results = pool.starmap(sender, [(base, path, share, count, start_at) for share in shares])
     latencies = [value for values, _ in results for value in values]
     return latencies, max(finished for _, finished in results) - start_at
@@ -201,35 +212,85 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def measure(
-    pool: Pool, base: str, senders: list[str], events: int, rounds: int
+    pool: Pool, base: str, senders: list[str], *, events: int, rounds: int, database: Database
 ) -> dict[str, dict[str, float]]:
-    """Alternate bare and webhook rounds; throughput and latency of each side."""
-    totals: dict[str, tuple[float, list[float]]] = {"bare": (0.0, []), "webhook": (0.0, [])}
+    """Alternate bare and webhook rounds: throughput and latency of each side, the time
+    until every webhook event was answered, and the server's CPU per event. A round ends
+    when its work is done (the outbox drained), so no round pays for the one before."""
+    totals: dict[str, dict[str, Any]] = {
+        side: {"seconds": 0.0, "answered": 0.0, "cpu": 0.0, "seen": []}
+        for side in ("bare", "webhook")
+    }
     round_trip(pool, base, "/bare", senders, len(senders) * WARM_UP)
     round_trip(pool, base, "/line/webhook", senders, len(senders) * WARM_UP)
+    idle(database)
+    pid = SERVERS[base]
     for _ in range(rounds):
-        for name, path in (("bare", "/bare"), ("webhook", "/line/webhook")):
+        for side, path in (("bare", "/bare"), ("webhook", "/line/webhook")):
+            cpu = cpu_seconds(pid)
             latencies, elapsed = round_trip(pool, base, path, senders, events // rounds)
-            seconds, seen = totals[name]
-            totals[name] = (seconds + elapsed, seen + latencies)
+            answered = idle(database) - ROUND_START[0]
+            total = totals[side]
+            total["seconds"] += elapsed
+            total["answered"] += max(answered, elapsed)
+            total["cpu"] += cpu_seconds(pid) - cpu
+            total["seen"] += latencies
     return {
-        name: {
-            "events": len(seen),
-            "per_second": len(seen) / seconds,
-            "p50": percentile(seen, 0.5),
-            "p99": percentile(seen, 0.99),
+        side: {
+            "events": len(total["seen"]),
+            "per_second": len(total["seen"]) / total["seconds"],
+            "answered_per_second": len(total["seen"]) / total["answered"],
+            "cpu_ms": 1000 * total["cpu"] / len(total["seen"]),
+            "p50": percentile(total["seen"], 0.5),
+            "p99": percentile(total["seen"], 0.99),
         }
-        for name, (seconds, seen) in totals.items()
+        for side, total in totals.items()
     }
+
+
+ROUND_START = [0.0]  # time.monotonic() when the current round's senders started
+
+
+def idle(database: Database, seconds: float = 60) -> float:
+    """Wait until every recorded event is handled and every queued message sent (or
+    `seconds` passed); the time.monotonic() at which that was seen."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with database.reader() as session:
+            unhandled = session.scalar(
+                select(func.count())
+                .select_from(InboundEvent)
+                .where(InboundEvent.processed_at.is_(None))
+            )
+            unsent = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status != OutboxStatus.SENT)
+            )
+        if not unhandled and not unsent:
+            break
+        time.sleep(float(os.environ.get("IDLE_POLL", "0.005")))
+    return time.monotonic()
 
 
 def report(results: dict[str, dict[str, float]], senders: int) -> tuple[float, float]:
     """Print both sides and their ratios; answer the throughput ratio and the webhook p99."""
     bare, hook = results["bare"], results["webhook"]
     print(f"\n{int(hook['events'])} events per side from {senders} concurrent senders")
-    print(f"{'':10}{'bare':>10}{'webhook':>10}{'ratio':>9}")
-    for key, label in (("per_second", "events/s"), ("p50", "p50 ms"), ("p99", "p99 ms")):
-        print(f"{label:10}{bare[key]:>10.1f}{hook[key]:>10.1f}{hook[key] / bare[key]:>8.2f}x")
+    print(f"{'':20}{'bare':>10}{'webhook':>10}{'ratio':>9}")
+    rows = (
+        ("per_second", "events/s"),
+        ("p50", "p50 ms"),
+        ("p99", "p99 ms"),
+        ("answered_per_second", "answered/s"),
+        ("cpu_ms", "server CPU ms/event"),
+    )
+    for key, label in rows:
+        print(f"{label:20}{bare[key]:>10.2f}{hook[key]:>10.2f}{hook[key] / bare[key]:>8.2f}x")
+    print(
+        "(answered/s: events until every answer was sent; server CPU: the app process's "
+        "user+system time per event, handling and sending included)"
+    )
     return hook["per_second"] / bare["per_second"], hook["p99"]
 
 
@@ -315,7 +376,9 @@ def main() -> None:
                 answering(env, args.answer_in),
                 Pool(PROCESSES) as pool,
             ):
-                results = measure(pool, base, senders, args.events, args.rounds)
+                results = measure(
+                    pool, base, senders, events=args.events, rounds=args.rounds, database=database
+                )
                 ratio, p99 = report(results, args.senders)
                 per_round = max(1, args.events // args.rounds // args.senders) * args.senders
                 stored_once = check_inbox(

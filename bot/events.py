@@ -61,11 +61,6 @@ def parse(body: bytes) -> list[Received]:
         raise Malformed(type(error).__name__) from error
 
 
-def read(item: dict[str, Any]) -> Any:
-    """The SDK's model of one stored event (as recorded in the inbox)."""
-    return _model(item)
-
-
 def _model(item: dict[str, Any]) -> Any:
     # As the SDK's WebhookParser does: a type it does not know still has to carry the
     # common fields (mode, webhookEventId, deliveryContext) or the event is malformed.
@@ -77,37 +72,45 @@ def _model(item: dict[str, Any]) -> Any:
     return unknown
 
 
-def translate(event: Any) -> Translated | None:
-    """The neutral event for a LINE event; None for events the conversation ignores."""
-    source = _source(getattr(event, "source", None))
-    what = _event(event)
+def translate(item: dict[str, Any]) -> Translated | None:
+    """The neutral event for a LINE event as stored in the inbox (the SDK checked it when it
+    arrived: reading the plain dict again costs far less than the SDK's models); None for
+    events the conversation ignores."""
+    source = _source(item.get("source"))
+    what = _event(item)
     if source is None or what is None:
         return None
-    if event.mode != webhooks.EventMode.ACTIVE and not isinstance(what, model.Unfollowed):
+    if item.get("mode") != "active" and not isinstance(what, model.Unfollowed):
         # Standby: a module channel has the chat, so stay silent; a block still counts.
         return None
-    return Translated(source, what, getattr(event, "reply_token", None))
+    token = item.get("replyToken")
+    return Translated(source, what, token if isinstance(token, str) else None)
 
 
 def _source(source: Any) -> line.Source | None:
-    if isinstance(source, webhooks.UserSource):
-        return line.Source(user_id=source.user_id)
-    if isinstance(source, webhooks.GroupSource):
-        return line.Source(user_id=source.user_id, group_id=source.group_id)
-    if isinstance(source, webhooks.RoomSource):
+    if not isinstance(source, dict):
+        return None
+    user_id = source.get("userId")
+    kind = source.get("type")
+    if kind == "user" and user_id:
+        return line.Source(user_id=user_id)
+    if kind == "group" and source.get("groupId"):
+        return line.Source(user_id=user_id, group_id=source["groupId"])
+    if kind == "room" and source.get("roomId"):
         # A multi-person chat behaves like a group: pushes take its id the same way.
-        return line.Source(user_id=source.user_id, group_id=source.room_id)
+        return line.Source(user_id=user_id, group_id=source["roomId"])
     return None
 
 
-def _event(event: Any) -> model.Event | None:
-    if isinstance(event, webhooks.MessageEvent):
-        return _message(event.message)
-    if isinstance(event, webhooks.PostbackEvent):
-        return _postback(event.postback)
-    if isinstance(event, webhooks.FollowEvent):
+def _event(item: dict[str, Any]) -> model.Event | None:
+    kind = item.get("type")
+    if kind == "message":
+        return _message(item.get("message"))
+    if kind == "postback":
+        return _postback(item.get("postback"))
+    if kind == "follow":
         return model.Followed()
-    if isinstance(event, webhooks.UnfollowEvent):
+    if kind == "unfollow":
         return model.Unfollowed()
     # join, leave, memberJoined, unsend, beacon, …: nothing for a conversation to answer.
     return None
@@ -115,16 +118,19 @@ def _event(event: Any) -> model.Event | None:
 
 def _message(message: Any) -> model.Event | None:
     # Stickers, images and the like carry no words a table could act on.
-    if isinstance(message, webhooks.TextMessageContent):
-        return model.Text(message.text)
+    if isinstance(message, dict) and message.get("type") == "text":
+        text = message.get("text")
+        return model.Text(text) if isinstance(text, str) else None
     return None
 
 
 def _postback(postback: Any) -> model.Event | None:
-    params = postback.params or {}
-    if "date" not in params:
-        return model.Picked(postback.data)
+    if not isinstance(postback, dict) or not isinstance(postback.get("data"), str):
+        return None
+    params = postback.get("params") or {}
+    if not isinstance(params, dict) or "date" not in params:
+        return model.Picked(postback["data"])
     try:
-        return model.DatePicked(postback.data, date.fromisoformat(params["date"]))
+        return model.DatePicked(postback["data"], date.fromisoformat(params["date"]))
     except (TypeError, ValueError):
         return None

@@ -62,7 +62,7 @@ def handle(
     with store.transaction() as session:
         if clinic_id is None or not inbox.take(session, event_id=event_id, now=now):
             return False
-        translated = events.translate(events.read(payload))
+        translated = events.translate(payload)
         if translated is not None:
             line.handle(
                 session,

@@ -7,6 +7,7 @@ would break one is shortened rather than refused by LINE as a whole request.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ MAX_DISPLAY_TEXT = 300
 MAX_TEXT = 5000
 
 MUTED = "#888888"
+RENDERED = 1024  # replies whose messages are kept
 
 Message = dict[str, Any]
 T = TypeVar("T")
@@ -39,8 +41,9 @@ def requests(replies: Sequence[Reply]) -> list[list[Message]]:
 
 
 def messages(replies: Sequence[Reply]) -> list[Message]:
-    """The replies as LINE messages, in order; a long carousel becomes several."""
-    return [message for reply in replies for message in _render(reply)]
+    """The replies as LINE messages, in order; a long carousel becomes several. The
+    messages are shared between calls (see `_rendered`): serialise them, never change them."""
+    return [message for reply in replies for message in _rendered(reply)]
 
 
 def clip(text: str, limit: int) -> str:
@@ -50,6 +53,13 @@ def clip(text: str, limit: int) -> str:
 
 def _chunks(items: Sequence[T], size: int) -> list[list[T]]:
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+@functools.lru_cache(maxsize=RENDERED)
+def _rendered(reply: Reply) -> tuple[Message, ...]:
+    # Most answers repeat word for word (menus, prompts, help), and building them with the
+    # SDK's models costs more than the rest of sending them; replies are frozen values.
+    return tuple(_render(reply))
 
 
 def _render(reply: Reply) -> list[Message]:

@@ -112,19 +112,23 @@ def record_all(
     return sum(1 for event_id in new if event_id is not None)
 
 
-_FIRST_CLINIC = select(Clinic.id).order_by(Clinic.id).limit(1)
-_CLINIC = select(Clinic.id).where(Clinic.id == bindparam("clinic_id"))
+# Plain statements on the session's connection: every webhook runs one, and the ORM's
+# statement handling would cost more than the query.
+_CLINICS = Clinic.__table__
+_FIRST_CLINIC = select(_CLINICS.c.id).order_by(_CLINICS.c.id).limit(1)
+_CLINIC = select(_CLINICS.c.id).where(_CLINICS.c.id == bindparam("clinic_id"))
 
 
 def _clinic_id(session: Session, configured: int | None) -> int:
     """The configured clinic, else the first one."""
+    connection = session.connection()
     if configured is None:
-        clinic_id = session.scalar(_FIRST_CLINIC)
+        clinic_id = connection.execute(_FIRST_CLINIC).scalar()
     else:
-        clinic_id = session.scalar(_CLINIC, {"clinic_id": configured})
+        clinic_id = connection.execute(_CLINIC, {"clinic_id": configured}).scalar()
     if clinic_id is None:
         raise NoClinic("no clinic for the LINE channel (UKETSUKE_LINE_CLINIC_ID)")
-    return clinic_id
+    return int(clinic_id)
 
 
 def _refusal(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 
@@ -67,7 +67,8 @@ def send(
     """Send each unit (a row, or a multicast batch). Once a channel asks to wait (5xx,
     timeout, 429) its units not yet started are not tried in this drain: no hammering
     during an outage (at most the units already in flight on other threads still go), and
-    a drain full of timeouts still ends well inside the lease of the rows it holds."""
+    a drain full of timeouts still ends well inside the lease of the rows it holds. One
+    recipient's rows go one after the other, in order, so answers never overtake."""
     waiting: set[Channel] = set()
 
     def attempt(unit: list[Job]) -> Result:
@@ -79,9 +80,30 @@ def send(
             waiting.add(channel)
         return outcome
 
-    batches = units(jobs)
-    outcomes = pool.map(attempt, batches) if pool else map(attempt, batches)
-    return [(job, outcome) for unit, outcome in zip(batches, outcomes, strict=True) for job in unit]
+    def in_order(queue: list[list[Job]]) -> list[Result]:
+        return [attempt(unit) for unit in queue]
+
+    queues = _per_recipient(units(jobs))
+    outcomes = pool.map(in_order, queues) if pool else map(in_order, queues)
+    return [
+        (job, outcome)
+        for queue, results in zip(queues, outcomes, strict=True)
+        for unit, outcome in zip(queue, results, strict=True)
+        for job in unit
+    ]
+
+
+def _per_recipient(batches: list[list[Job]]) -> list[list[list[Job]]]:
+    """The units grouped by recipient (a multicast batch is a recipient of its own),
+    each group in claiming order."""
+    queues: dict[str, list[list[Job]]] = {}
+    for unit in batches:
+        first = unit[0]
+        key = (
+            f"batch:{first.batch_key}" if first.batch_key else f"{first.channel}:{first.recipient}"
+        )
+        queues.setdefault(key, []).append(unit)
+    return list(queues.values())
 
 
 def units(jobs: list[Job]) -> list[list[Job]]:
@@ -173,12 +195,18 @@ class Kick:
         # would cost more than most kicks' work.
         self._channels = ExitStack()
         self._senders: dict[Channel, Sender] | None = None
+        # Answers go out side by side: one after the other, a burst of events would wait
+        # a round trip to LINE (tens of milliseconds from a server in Japan) per answer.
+        self._pool: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
-        """Close the channels' clients (the app's shutdown)."""
+        """Close the channels' clients and the sending threads (the app's shutdown)."""
         with self._running:
             self._senders = None
             self._channels.close()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
     def open(self) -> None:
         """Open the channels' clients now rather than on the first kick (the app's start)."""
@@ -193,6 +221,13 @@ class Kick:
         if self._senders is None:
             self._senders = self._channels.enter_context(configured_senders(self.settings))
         return self._senders
+
+    def _sending(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                self.settings.worker.kick_concurrency, thread_name_prefix="kick"
+            )
+        return self._pool
 
     def __call__(self) -> None:
         self._wanted.set()
@@ -213,7 +248,11 @@ class Kick:
                 log.debug("kick step failure", exc_info=True)
         try:
             drained = drain(
-                self.store, now=self.clock(), settings=self.settings, senders=self._opened()
+                self.store,
+                now=self.clock(),
+                settings=self.settings,
+                senders=self._opened(),
+                pool=self._sending(),
             )
         except Exception as error:
             # The rows stay due; the worker's next tick tries again.

@@ -52,12 +52,14 @@ _cache_lock = threading.Lock()
 CACHE_SIZE = 32
 
 
-_TOKEN = select(Clinic.config_token).where(Clinic.id == bindparam("clinic_id"))
+# A plain statement on the session's connection: every event of every conversation runs it.
+_CLINICS = Clinic.__table__
+_TOKEN = select(_CLINICS.c.config_token).where(_CLINICS.c.id == bindparam("clinic_id"))
 
 
 def clinic_facts(session: Session, clinic_id: int) -> ClinicFacts:
     """The clinic's facts; one small query when nothing changed since they were read."""
-    token = session.scalar(_TOKEN, {"clinic_id": clinic_id})
+    token = session.connection().execute(_TOKEN, {"clinic_id": clinic_id}).scalar()
     if token is None:
         raise LookupError(f"clinic {clinic_id} not found")
     key = (clinic_id, token)
@@ -87,9 +89,11 @@ def load(
     patient: PatientInfo | None = None,
     actor: str = "",
     subject: str = "",
+    known: ClinicFacts | None = None,
 ) -> Facts:
-    """Facts for one event; `now` is converted to the clinic's zone."""
-    base = clinic_facts(session, clinic_id)
+    """Facts for one event; `now` is converted to the clinic's zone. `known`: the clinic's
+    facts read earlier in this transaction, with nothing changed since."""
+    base = known or clinic_facts(session, clinic_id)
     return Facts(
         now=now.astimezone(base.zone),
         clinic=base.clinic,

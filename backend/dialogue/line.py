@@ -79,9 +79,19 @@ def _route(
     actor = f"staff:{member}" if member else ""
     user_id = source.user_id or ""
     subject = f"{source.group_id}:{user_id or '-'}" if source.group_id else user_id
+    # The first load reuses the clinic's facts just read; after an effect (which may have
+    # changed them: a staff link) they are read again.
+    unchanged = [known]
 
     def staff_facts() -> Facts:
-        return facts.load(session, clinic_id=clinic_id, now=now, actor=actor, subject=subject)
+        return facts.load(
+            session,
+            clinic_id=clinic_id,
+            now=now,
+            actor=actor,
+            subject=subject,
+            known=unchanged.pop() if unchanged else None,
+        )
 
     if source.group_id is not None:
         table = staff.GROUP if source.group_id == known.staff_group_id else staff.OTHER_GROUP
@@ -91,18 +101,28 @@ def _route(
 
     def patient_facts() -> Facts:
         patient = _patient(session, clinic_id, user_id)
-        return facts.load(session, clinic_id=clinic_id, now=now, patient=patient, subject=subject)
+        return facts.load(
+            session,
+            clinic_id=clinic_id,
+            now=now,
+            patient=patient,
+            subject=subject,
+            known=unchanged.pop() if unchanged else None,
+        )
 
     return patient.TABLE, user_id, patient_facts
 
 
-_PATIENT = select(Patient.id, Patient.name).where(
-    Patient.clinic_id == bindparam("clinic_id"),
-    Patient.line_user_id == bindparam("user_id"),
-    Patient.merged_into_id.is_(None),
+_PATIENTS = Patient.__table__
+_PATIENT = select(_PATIENTS.c.id, _PATIENTS.c.name).where(
+    _PATIENTS.c.clinic_id == bindparam("clinic_id"),
+    _PATIENTS.c.line_user_id == bindparam("user_id"),
+    _PATIENTS.c.merged_into_id.is_(None),
 )
 
 
 def _patient(session: Session, clinic_id: int, user_id: str) -> PatientInfo | None:
-    row = session.execute(_PATIENT, {"clinic_id": clinic_id, "user_id": user_id}).first()
+    # A plain statement (no autoflush): converse flushes after every effect.
+    params = {"clinic_id": clinic_id, "user_id": user_id}
+    row = session.connection().execute(_PATIENT, params).first()
     return PatientInfo(row.id, row.name) if row else None

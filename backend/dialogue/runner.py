@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
+import sqlalchemy
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.conversation.engine import Table
@@ -55,50 +57,70 @@ def converse(
         if step.effect is None:
             break
         event = performers[step.effect.name](session, current, step.effect)
+        # The facts are read with plain statements, which do not flush the ORM first.
+        session.flush()
         current = facts()
     else:
         raise EffectLoop(f"{table.name}: more than {MAX_EFFECTS} effects for one event")
-    row.state, row.data = state.name, dict(state.data)
-    row.version += 1
-    row.updated_at = now
+    values = {"row_id": row.id, "new_state": state.name, "new_data": dict(state.data), "now": now}
+    session.connection().execute(_SAVE, values)
     return tuple(replies)
 
 
-# Built once: every event of every conversation runs it.
+# Built once, as plain statements: every event of every conversation runs them, and the
+# ORM's unit of work would cost more than the conversation's own step.
+_STATE = cast(sqlalchemy.Table, ConversationState.__table__)
 _LOCK = (
-    select(ConversationState)
+    select(_STATE.c.id, _STATE.c.state, _STATE.c.data, _STATE.c.updated_at)
     .where(
-        ConversationState.clinic_id == bindparam("clinic_id"),
-        ConversationState.channel == bindparam("channel"),
-        ConversationState.subject == bindparam("subject"),
+        _STATE.c.clinic_id == bindparam("clinic_id"),
+        _STATE.c.channel == bindparam("channel"),
+        _STATE.c.subject == bindparam("subject"),
     )
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
+_SAVE = (
+    update(_STATE)
+    .where(_STATE.c.id == bindparam("row_id"))
+    .values(
+        state=bindparam("new_state"),
+        data=bindparam("new_data"),
+        version=_STATE.c.version + 1,
+        updated_at=bindparam("now"),
+    )
+)
+
+
+def _create(dialect: Any) -> Any:
+    # Two first events of one person: the unique constraint lets one row in, and the
+    # other waits for that row's lock below.
+    return (
+        dialect.insert(_STATE)
+        .values(state="idle", data={}, version=0, updated_at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["clinic_id", "channel", "subject"])
+    )
+
+
+_CREATES = {"postgresql": _create(postgresql), "sqlite": _create(sqlite)}
+
+
+class _Conversation(NamedTuple):
+    id: int
+    state: str
+    data: dict[str, Any]
+    updated_at: datetime
 
 
 def _locked(
     session: Session, *, clinic_id: int, channel: str, subject: str, now: datetime
-) -> ConversationState:
+) -> _Conversation:
+    """The person's conversation row (a new person gets a fresh one), locked until the
+    transaction ends."""
     params = {"clinic_id": clinic_id, "channel": channel, "subject": subject}
-    row = session.scalar(_LOCK, params)
-    if row is not None:
-        return row
-    fresh = ConversationState(
-        clinic_id=clinic_id,
-        channel=channel,
-        subject=subject,
-        state="idle",
-        data={},
-        version=0,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(fresh)
-    except IntegrityError:
-        # Another event of the same person created it first; wait for its lock.
-        row = session.scalar(_LOCK, params)
+    connection = session.connection()
+    row = connection.execute(_LOCK, params).first()
+    if row is None:
+        connection.execute(_CREATES[connection.dialect.name], {**params, "now": now})
+        row = connection.execute(_LOCK, params).first()
         assert row is not None
-        return row
-    return fresh
+    return _Conversation(*row)

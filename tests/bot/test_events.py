@@ -15,7 +15,7 @@ from tests.bot.conftest import GROUP, USER, envelope, event, follow, postback, s
 
 def translated(item: dict[str, Any]) -> events.Translated | None:
     (received,) = events.parse(envelope(item))
-    return events.translate(received.event)
+    return events.translate(received.raw)
 
 
 @pytest.mark.parametrize(

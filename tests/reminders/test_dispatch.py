@@ -3,10 +3,11 @@ row a crashed worker left behind is sent again under the same retry key."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -350,3 +351,37 @@ def test_the_app_opens_the_kicks_clients_at_start_and_closes_them_at_stop(
         assert opened == ["open"]
         assert client.get("/healthz").status_code == 200
     assert opened == ["open", "closed"]
+
+
+class Tasks(Executor):
+    """Runs each task at once, and remembers which texts each one sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[str]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.sent.append([])
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_one_recipients_answers_go_in_order_in_one_task_others_in_their_own(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    for to, text in (("U-a", "a1"), ("U-b", "b1"), ("U-a", "a2"), ("U-c", "c1")):
+        outbox.line_replies(
+            session, clinic_id=clinic.id, to=to, replies=[Say(text)], purpose="test", now=NOW
+        )
+    tasks = Tasks()
+
+    def answer(request: Any) -> respx.MockResponse:
+        tasks.sent[-1].append(json.loads(request.content)["messages"][0]["text"])
+        return respx.MockResponse(200, json={})
+
+    line_api.post(PUSH).mock(side_effect=answer)
+
+    drained = drain(session, pool=tasks)
+
+    assert drained.sent == 4
+    assert tasks.sent == [["a1", "a2"], ["b1"], ["c1"]]
