@@ -19,10 +19,11 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 @dataclass(frozen=True)
 class Series:
-    """One named run of numbers, one per label."""
+    """One named run of numbers, one per label; None where there is no number (a rate
+    with nothing to divide by): no point on a line, no bar, "—" in the table."""
 
     name: str
-    values: tuple[float, ...]
+    values: tuple[float | None, ...]
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,10 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def number(value: float) -> str:
-    """A number as staff read it: thousands separated, at most two decimals."""
+def number(value: float | None) -> str:
+    """A number as staff read it: thousands separated, at most two decimals; "—" for none."""
+    if value is None:
+        return "—"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}".rstrip("0")
@@ -110,9 +113,16 @@ def value_axis(top_value: float, unit: str) -> str:
         parts.append(
             f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{left + width}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{esc(number(value))}{esc(unit)}</text>"
+            f"{esc(tick(value, unit, top_value))}</text>"
         )
     return "".join(parts)
+
+
+def tick(value: float, unit: str, top_value: float) -> str:
+    """An axis label short enough for the margin: yen from ¥10,000 up in 万円."""
+    if unit == "円" and top_value >= 10_000 and value:
+        return f"{number(round(value / 10_000, 2))}万円"
+    return f"{number(value)}{unit}"
 
 
 def y_of(value: float, top_value: float) -> float:
@@ -150,7 +160,7 @@ def table(corner: str, labels: Sequence[str], series: Sequence[Series], unit: st
     head = "".join(f'<th scope="col">{esc(item.name)}</th>' for item in series)
     rows = "".join(
         f'<tr><th scope="row">{esc(label)}</th>'
-        + "".join(f"<td>{esc(number(item.values[index]))}{esc(unit)}</td>" for item in series)
+        + "".join(f"<td>{_cell(item.values[index], unit)}</td>" for item in series)
         + "</tr>"
         for index, label in enumerate(labels)
     )
@@ -162,7 +172,7 @@ def table(corner: str, labels: Sequence[str], series: Sequence[Series], unit: st
 
 def has_data(labels: Sequence[str], series: Sequence[Series]) -> bool:
     """Whether there is anything to draw: labels, and at least one value in some series."""
-    return bool(labels) and any(item.values for item in series)
+    return bool(labels) and any(value is not None for item in series for value in item.values)
 
 
 def check_lengths(labels: Sequence[str], series: Sequence[Series]) -> None:
@@ -172,3 +182,7 @@ def check_lengths(labels: Sequence[str], series: Sequence[Series]) -> None:
             raise ValueError(
                 f"series {item.name!r} has {len(item.values)} values for {len(labels)} labels"
             )
+
+
+def _cell(value: float | None, unit: str) -> str:
+    return esc(number(value)) + ("" if value is None else esc(unit))

@@ -46,7 +46,7 @@ def line_chart(
     centres = _centres(len(labels))
     body = [parts.value_axis(top_value, unit), parts.labels_under(labels, centres)]
     if guide is not None:
-        body.append(_guide(guide, top_value))
+        body.append(_guide(guide, top_value, unit))
     for index, item in enumerate(series):
         body.append(_line(index, item, centres, top_value))
     body.append(parts.legend([item.name for item in series]))
@@ -73,7 +73,7 @@ def stacked_bar_chart(
     parts.check_lengths(labels, series)
     if not parts.has_data(labels, series):
         return parts.empty(key, title)
-    totals = [sum(item.values[index] for item in series) for index in range(len(labels))]
+    totals = [sum(item.values[index] or 0 for item in series) for index in range(len(labels))]
     top_value = parts.nice_ceiling(max(totals), whole=parts.is_whole(totals))
     centres = _centres(len(labels))
     body = [parts.value_axis(top_value, unit), parts.labels_under(labels, centres)]
@@ -171,7 +171,7 @@ def heat_map(
 
 
 def _all(series: Sequence[Series]) -> list[float]:
-    return [value for item in series for value in item.values]
+    return [value for item in series for value in item.values if value is not None]
 
 
 def _band(count: int) -> float:
@@ -183,31 +183,38 @@ def _centres(count: int) -> list[float]:
     return [left + _band(count) * (index + 0.5) for index in range(count)]
 
 
-def _guide(guide: Guide, top_value: float) -> str:
+def _guide(guide: Guide, top_value: float, unit: str) -> str:
     left, _top, width, _height = parts.plot_box()
     y = parts.y_of(guide.value, top_value)
     return (
         f'<g class="guide"><line x1="{left}" y1="{y:.1f}" x2="{left + width}" y2="{y:.1f}" '
         f'stroke-dasharray="6 4"/><text x="{left + width}" y="{y - 4:.1f}" text-anchor="end">'
-        f"{esc(guide.label)} {esc(number(guide.value))}</text></g>"
+        f"{esc(guide.label)} {esc(number(guide.value))}{esc(unit)}</text></g>"
     )
 
 
 def _line(index: int, item: Series, centres: Sequence[float], top_value: float) -> str:
+    """The series as polylines broken where a value is missing, with a dot per value."""
     colour = parts.PALETTE[index % len(parts.PALETTE)]
-    points = [
-        (x, parts.y_of(value, top_value)) for x, value in zip(centres, item.values, strict=True)
-    ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    runs: list[list[tuple[float, float, float]]] = [[]]
+    for x, value in zip(centres, item.values, strict=True):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append((x, parts.y_of(value, top_value), value))
+    lines = "".join(
+        f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y, _value in run)}" '
+        f'fill="none" stroke="{colour}" stroke-width="2.5"/>'
+        for run in runs
+        if run
+    )
     dots = "".join(
         f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}" '
         f'data-value="{value}"><title>{esc(item.name)} {esc(number(value))}</title></circle>'
-        for (x, y), value in zip(points, item.values, strict=True)
+        for run in runs
+        for x, y, value in run
     )
-    return (
-        f'<g class="series" data-name="{esc(item.name)}"><polyline points="{path}" fill="none" '
-        f'stroke="{colour}" stroke-width="2.5"/>{dots}</g>'
-    )
+    return f'<g class="series" data-name="{esc(item.name)}">{lines}{dots}</g>'
 
 
 def _stack(
@@ -222,7 +229,7 @@ def _stack(
 ) -> str:
     rects, below = [], 0.0
     for number_in_stack, item in enumerate(series):
-        value = max(item.values[index], 0)
+        value = max(item.values[index] or 0, 0)
         y_top, y_bottom = parts.y_of(below + value, top_value), parts.y_of(below, top_value)
         colour = parts.PALETTE[number_in_stack % len(parts.PALETTE)]
         rects.append(

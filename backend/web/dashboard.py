@@ -1,57 +1,187 @@
-"""The KPI page's charts, drawn from the numbers `kpi_view` hands over."""
+"""The KPI page: this month's headline numbers against their guides, and the last twelve
+months as charts, drawn from what `kpi_view` hands over."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from backend.kpi.report import MonthReport
 from backend.models import Clinic
 from backend.web import charts, kpi_view, today
 
 WEEKDAYS = tuple(f"{day}曜" for day in today.WEEKDAYS)
-HOURS = tuple(range(8, 21))  # the hours a clinic is usually open; the table keeps them all
+OPEN_HOURS = (8, 20)  # always shown; earlier or later hours only when they had visits
 
 
-def charts_for(session: Session, *, clinic: Clinic, now: datetime) -> list[charts.Chart]:
-    """The page's charts in reading order: volume, frequency against its guide, when."""
-    zone = ZoneInfo(clinic.timezone)
-    numbers = kpi_view.monthly(
-        session, clinic_id=clinic.id, zone=zone, today=today.local_day(clinic, now)
+@dataclass(frozen=True)
+class Tile:
+    """One headline number: its name, its value as text, and its guide if it has one."""
+
+    label: str
+    value: str
+    guide: str | None = None
+    met: bool | None = None  # None: no guide, or nothing to judge yet
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the KPI page shows."""
+
+    month: str
+    tiles: list[Tile]
+    charts: list[charts.Chart]
+
+
+def page(session: Session, *, clinic: Clinic, now: datetime) -> Page:
+    """The KPI page of the clinic's current month and the eleven before it."""
+    day = today.local_day(clinic, now)
+    numbers = kpi_view.numbers(session, clinic_id=clinic.id, today=day, now=now)
+    return Page(
+        month=_month(numbers.latest.month), tiles=tiles(numbers.latest), charts=_charts(numbers)
     )
-    labels = [f"{month.month}月" for month in numbers.months]
-    span = f"（{_month(numbers.months[0])}〜{_month(numbers.months[-1])}）"
+
+
+def tiles(month: MonthReport) -> list[Tile]:
+    """The month's headline numbers, guides marked met or missed."""
+    frequency, cancelled = month.frequency, month.cancellation_rate
+    return [
+        Tile("来院数", f"{month.visits:,}回"),
+        Tile("患者数", f"{month.patients:,}人"),
+        Tile(
+            "来院頻度",
+            "—" if frequency is None else f"{frequency:.1f}回",
+            f"目安 {kpi_view.GUIDE_FREQUENCY:.1f}回以上",
+            None if frequency is None else frequency >= kpi_view.GUIDE_FREQUENCY,
+        ),
+        Tile("売上", f"{month.revenue_yen:,}円"),
+        Tile("自費率", _percent(month.self_pay_share)),
+        Tile("2回目リピート率", _percent(month.second_visit_rate)),
+        Tile(
+            "キャンセル率",
+            _percent(cancelled),
+            f"目安 {kpi_view.GUIDE_CANCELLATION:.0%}以下",
+            None if cancelled is None else cancelled <= kpi_view.GUIDE_CANCELLATION,
+        ),
+        Tile("次回予約率", _percent(month.next_booking_rate)),
+    ]
+
+
+def _charts(numbers: kpi_view.Numbers) -> list[charts.Chart]:
+    months = numbers.months
+    labels = [f"{month.month.month}月" for month in months]
+    span = f"（{_month(months[0].month)}〜{_month(months[-1].month)}）"
+
+    def series(name: str, pick: Callable[[MonthReport], float | None]) -> charts.Series:
+        return charts.Series(name, tuple(pick(month) for month in months))
+
+    def percent(name: str, pick: Callable[[MonthReport], float | None]) -> charts.Series:
+        return series(name, lambda month: _hundred(pick(month)))
+
     return [
         charts.bar_chart(
-            key="visits", title="来院数" + span, labels=labels, values=numbers.visits, unit="回"
+            key="visits",
+            title="来院数" + span,
+            labels=labels,
+            values=[month.visits for month in months],
+            unit="回",
         ),
-        charts.line_chart(
+        charts.stacked_bar_chart(
             key="patients",
-            title="来院数と患者数" + span,
+            title="患者数の内訳" + span,
             labels=labels,
             series=[
-                charts.Series("来院数", tuple(map(float, numbers.visits))),
-                charts.Series("患者数", tuple(map(float, numbers.patients))),
+                series("持ち越し", lambda m: m.carried_over),
+                series("新患", lambda m: m.new_patients),
+                series("再新患", lambda m: m.returning),
             ],
+            unit="人",
         ),
         charts.line_chart(
             key="frequency",
             title="来院頻度（来院数 ÷ 患者数）" + span,
             labels=labels,
-            series=[charts.Series("来院頻度", numbers.frequency)],
+            series=[series("来院頻度", lambda m: m.frequency)],
             guide=charts.Guide("目安", kpi_view.GUIDE_FREQUENCY),
             unit="回",
         ),
-        charts.heat_map(
-            key="when",
-            title="曜日・時間帯別の来院数" + span,
-            rows=WEEKDAYS,
-            columns=[f"{hour}時" for hour in HOURS],
-            values=[[row[hour] for hour in HOURS] for row in numbers.by_weekday_hour],
-            unit="回",
+        charts.stacked_bar_chart(
+            key="revenue",
+            title="売上（保険・自費）" + span,
+            labels=labels,
+            series=[
+                series("保険", lambda m: m.insurance_yen),
+                series("自費", lambda m: m.self_pay_yen),
+            ],
+            unit="円",
         ),
+        charts.line_chart(
+            key="repeat",
+            title="2回目リピート率・次回予約率" + span,
+            labels=labels,
+            series=[
+                percent("2回目リピート率", lambda m: m.second_visit_rate),
+                percent("次回予約率", lambda m: m.next_booking_rate),
+            ],
+            unit="%",
+        ),
+        charts.line_chart(
+            key="cancellations",
+            title="キャンセル率" + span,
+            labels=labels,
+            series=[percent("キャンセル率", lambda m: m.cancellation_rate)],
+            guide=charts.Guide("目安", 100 * kpi_view.GUIDE_CANCELLATION),
+            unit="%",
+        ),
+        charts.line_chart(
+            key="per-10-minutes",
+            title="10分単価（施術10分あたりの売上）" + span,
+            labels=labels,
+            series=[series("10分単価", lambda m: m.yen_per_10_minutes)],
+            guide=charts.Guide("目安", kpi_view.GUIDE_YEN_PER_10_MINUTES),
+            unit="円",
+        ),
+        _gender(numbers.latest),
+        _heat(numbers, span),
     ]
+
+
+def _gender(month: MonthReport) -> charts.Chart:
+    return charts.donut_chart(
+        key="gender",
+        title=f"男女比（{_month(month.month)}の患者）",
+        slices=[
+            ("女性", month.female_patients),
+            ("男性", month.male_patients),
+            ("その他・未記入", month.other_patients),
+        ],
+        unit="人",
+    )
+
+
+def _heat(numbers: kpi_view.Numbers, span: str) -> charts.Chart:
+    grid: Sequence[Sequence[int]] = numbers.by_weekday_hour
+    busy = [hour for hour in range(24) if any(row[hour] for row in grid)]
+    hours = range(min([OPEN_HOURS[0], *busy]), max([OPEN_HOURS[1], *busy]) + 1)
+    return charts.heat_map(
+        key="when",
+        title="曜日・時間帯別の来院数" + span,
+        rows=WEEKDAYS,
+        columns=[f"{hour}時" for hour in hours],
+        values=[[row[hour] for hour in hours] for row in grid],
+        unit="回",
+    )
+
+
+def _hundred(rate: float | None) -> float | None:
+    return None if rate is None else round(100 * rate, 1)
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{100 * rate:.1f}%"
 
 
 def _month(first: date) -> str:

@@ -135,12 +135,12 @@ def decline(
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
-    """The clinic's numbers as charts, each with its table."""
+    """This month's headline numbers and twelve months of charts, each with its table."""
     web_session = auth.signed_in(request, now)
     with store.reader() as session:
         clinic = today.first_clinic(session)
-        charts = dashboard.charts_for(session, clinic=clinic, now=now) if clinic else []
-    return _render(request, "dashboard.html", web_session, charts=charts)
+        found = dashboard.page(session, clinic=clinic, now=now) if clinic else None
+    return _render(request, "dashboard.html", web_session, page=found)
 
 
 def _answer(

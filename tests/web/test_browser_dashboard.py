@@ -155,13 +155,15 @@ def test_the_dashboard_draws_svg_charts(driver: Any, site: Site) -> None:
     driver.find_element(By.LINK_TEXT, "経営指標").click()
     wait_for(driver, lambda found: found.current_url.endswith("/dashboard"))
     charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart-svg")
-    assert len(charts) == 4
+    assert len(charts) == 9
     bars = charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")
     assert len(bars) == 12
     heights = [float(bar.get_attribute("height")) for bar in bars]
     assert heights[-1] == max(heights) > 0  # November's one visit, the other months none
-    points = charts[1].find_elements(By.CSS_SELECTOR, "g.series circle.point")
-    assert len(points) == 24  # 来院数 and 患者数, twelve months each
+    assert len(charts[1].find_elements(By.CSS_SELECTOR, "rect.bar")) == 36  # 3 kinds × 12
+    points = charts[2].find_elements(By.CSS_SELECTOR, "g.series circle.point")
+    assert len(points) == 1  # 来院頻度 only where there were patients: November
+    assert charts[2].find_elements(By.CSS_SELECTOR, "g.guide line")
     assert charts[0].size["width"] > 300  # laid out and drawn, not just in the markup
     summary = driver.find_element(By.CSS_SELECTOR, ".chart details summary")
     summary.click()

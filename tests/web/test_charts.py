@@ -185,3 +185,27 @@ def test_the_figure_has_a_visible_caption() -> None:
     assert chart.html.startswith(
         '<figure class="chart"><figcaption>来院数 &lt;月別&gt;</figcaption>'
     )
+
+
+def test_a_missing_value_breaks_the_line_and_reads_as_a_dash() -> None:
+    chart = charts.line_chart(
+        key="r",
+        title="2回目リピート率",
+        labels=MONTHS,
+        series=[charts.Series("率", (50.0, None, 40.0, 60.0))],
+        unit="%",
+    )
+    root = parse(chart)
+    group = every(root, "g", "series")[0]
+    lines = group.findall(f"{SVG}polyline")
+    assert [len(line.get("points", "").split()) for line in lines] == [1, 2]
+    assert len([item for item in group if item.get("class") == "point"]) == 3
+    assert "<td>—</td>" in chart.table
+    assert "<td>50%</td>" in chart.table
+
+
+def test_large_yen_read_in_man_on_the_axis() -> None:
+    chart = charts.bar_chart(key="y", title="売上", labels=["1月"], values=[480_000], unit="円")
+    ticks = [item.text for item in parse(chart).iter(f"{SVG}text") if item.get("class") == "tick"]
+    assert ticks == ["0円", "15万円", "30万円", "45万円", "60万円"]
+    assert "<td>480,000円</td>" in chart.table

@@ -4,7 +4,6 @@ steps and patient messages as the LINE staff group, committed by the route."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -155,7 +154,7 @@ def test_an_unknown_booking_is_a_notice(web: TestClient, desk: Desk) -> None:
     assert answer.headers["location"] == "/?notice=gone"
 
 
-def test_kpi_view_counts_visits_and_distinct_patients_per_local_month(
+def test_kpi_view_hands_over_twelve_months_from_the_kpi_module(
     session: Session, desk: Desk
 ) -> None:
     clinic_id = desk.confirmed.clinic_id
@@ -171,26 +170,34 @@ def test_kpi_view_counts_visits_and_distinct_patients_per_local_month(
             now=at,
             visited_at=at,
         )
-    numbers = kpi_view.monthly(
-        session, clinic_id=clinic_id, zone=ZoneInfo("Asia/Tokyo"), today=jst(2026, 11, 30, 9).date()
-    )
-    assert len(numbers.months) == 12
-    assert numbers.months[0].isoformat() == "2025-12-01"
-    assert numbers.visits[-2:] == (2, 1)
-    assert numbers.patients[-2:] == (1, 1)
-    assert numbers.frequency[-2:] == (2.0, 1.0)
-    assert sum(numbers.visits[:-2]) == 0
+    now = jst(2026, 11, 30, 18)
+    numbers = kpi_view.numbers(session, clinic_id=clinic_id, today=now.date(), now=now)
+    assert [month.month.isoformat() for month in numbers.months][::11] == [
+        "2025-12-01",
+        "2026-11-01",
+    ]
+    assert [month.visits for month in numbers.months][-2:] == [2, 1]
+    assert [month.patients for month in numbers.months][-2:] == [1, 1]
+    assert sum(month.visits for month in numbers.months[:-2]) == 0
+    assert numbers.latest.frequency == 1.0
     assert numbers.by_weekday_hour[3][0] == 1  # Thursday 1 Oct, 0時
+    assert numbers.by_weekday_hour[0][16] == 1  # Monday 30 Nov, 16時
 
 
-def test_the_dashboard_draws_twelve_months_of_visits(
+def test_the_dashboard_shows_the_month_against_its_guides_and_twelve_months_of_charts(
     web: TestClient, session: Session, desk: Desk
 ) -> None:
     booking.complete(session, booking_id=desk.confirmed.id, actor="test", now=jst(2026, 11, 30, 17))
     sign_in(web)
     page = web.get("/dashboard").text
-    assert page.count("<svg") == 4
-    assert page.count('class="bar"') == 12
-    assert "来院頻度" in page
+    assert "2026年11月（今月・途中経過）" in page
+    frequency = page.split('<span class="tile-label">来院頻度</span>')[1].split("</li>")[0]
+    assert "1.0回" in frequency
+    assert "目安 4.0回以上（未達）" in frequency
+    assert page.count("<svg") == 9
+    visits_chart = page.split('id="visits-title"')[1].split("</svg>")[0]
+    assert visits_chart.count('class="bar"') == 12
     assert "目安 4" in page
-    assert "数値を表で見る" in page
+    assert page.count("<summary>数値を表で見る</summary>") == 9
+    # A rate with nothing to divide by is a gap, not a zero: "—" in its table.
+    assert "<td>—</td>" in page
