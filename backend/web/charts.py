@@ -35,8 +35,11 @@ def line_chart(
     series: Sequence[Series],
     guide: Guide | None = None,
     unit: str = "",
+    label_every: int = 1,
 ) -> Chart:
-    """Several series over the same labels (months), with an optional dashed guide."""
+    """Several series over the same labels (months), with an optional dashed guide; with
+    many labels, only every `label_every`-th one (counted back from the last) is written
+    under the axis (the table has them all)."""
     parts.check_lengths(labels, series)
     if not parts.has_data(labels, series):
         return parts.empty(key, title)
@@ -44,7 +47,11 @@ def line_chart(
         max([*_all(series), guide.value if guide else 0]), whole=parts.is_whole(_all(series))
     )
     centres = _centres(len(labels))
-    body = [parts.value_axis(top_value, unit), parts.labels_under(labels, centres)]
+    shown = [
+        label if (len(labels) - 1 - index) % label_every == 0 else ""
+        for index, label in enumerate(labels)
+    ]
+    body = [parts.value_axis(top_value, unit), parts.labels_under(shown, centres)]
     if guide is not None:
         body.append(_guide(guide, top_value, unit))
     for index, item in enumerate(series):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.kpi.report import MonthReport
 from backend.models import Clinic
-from backend.web import charts, kpi_view, today
+from backend.web import charts, groups, kpi_view, today
 
 WEEKDAYS = tuple(f"{day}曜" for day in today.WEEKDAYS)
 OPEN_HOURS = (8, 20)  # always shown; earlier or later hours only when they had visits
@@ -33,15 +33,24 @@ class Page:
 
     month: str
     tiles: list[Tile]
+    backlog: charts.Chart  # before the field named charts, which hides the module below it
     charts: list[charts.Chart]
+    tables: list[groups.Table]
 
 
 def page(session: Session, *, clinic: Clinic, now: datetime) -> Page:
     """The KPI page of the clinic's current month and the eleven before it."""
     day = today.local_day(clinic, now)
     numbers = kpi_view.numbers(session, clinic_id=clinic.id, today=day, now=now)
+    recent = numbers.months[-kpi_view.GROUP_MONTHS :]
     return Page(
-        month=_month(numbers.latest.month), tiles=tiles(numbers.latest), charts=_charts(numbers)
+        month=_month(numbers.latest.month),
+        tiles=tiles(numbers.latest),
+        charts=_charts(numbers),
+        backlog=groups.backlog_chart(numbers.backlog),
+        tables=groups.tables(
+            numbers, span=f"（{_month(recent[0].month)}〜{_month(recent[-1].month)}）"
+        ),
     )
 
 

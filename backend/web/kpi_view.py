@@ -14,6 +14,8 @@ from backend import kpi
 from backend.kpi import report
 
 MONTHS = 12
+BACKLOG_DAYS = 28  # 予約残数, day by day over four weeks
+GROUP_MONTHS = 3  # the breakdowns by media, staff and course: enough patients to compare
 GUIDE_FREQUENCY = report.FREQUENCY_GUIDE  # 来院頻度 4.0 (seed 004)
 GUIDE_CANCELLATION = report.CANCELLATION_GUIDE  # キャンセル率 10 %
 GUIDE_YEN_PER_10_MINUTES = report.YEN_PER_10_MINUTES_GUIDE  # 10分単価 ¥1,000
@@ -21,11 +23,16 @@ GUIDE_YEN_PER_10_MINUTES = report.YEN_PER_10_MINUTES_GUIDE  # 10分単価 ¥1,00
 
 @dataclass(frozen=True)
 class Numbers:
-    """The months oldest first (the last is the current, unfinished one), and visits by
-    weekday (Monday = 0) × hour over the same months."""
+    """The months oldest first (the last is the current, unfinished one); visits by weekday
+    (Monday = 0) × hour over the same months; 予約残数 day by day, oldest first; and the
+    breakdowns of the last GROUP_MONTHS months."""
 
     months: tuple[report.MonthReport, ...]
     by_weekday_hour: tuple[tuple[int, ...], ...]
+    backlog: tuple[report.BacklogDay, ...]
+    by_media: tuple[report.MediaRow, ...]
+    by_staff: tuple[report.StaffRow, ...]
+    by_course: tuple[report.CourseRow, ...]
 
     @property
     def latest(self) -> report.MonthReport:
@@ -38,4 +45,19 @@ def numbers(
     """The last `count` months up to and including `today`'s (in the clinic's zone)."""
     months = kpi.trend(session, clinic_id=clinic_id, months=count, until=today, now=now)
     heat = kpi.heatmap(session, clinic_id=clinic_id, month=today, months=count)
-    return Numbers(months=tuple(months), by_weekday_hour=heat.counts)
+    return Numbers(
+        months=tuple(months),
+        by_weekday_hour=heat.counts,
+        backlog=tuple(
+            kpi.backlog_trend(session, clinic_id=clinic_id, days=BACKLOG_DAYS, until=today, now=now)
+        ),
+        by_media=tuple(
+            kpi.by_media(session, clinic_id=clinic_id, month=today, now=now, months=GROUP_MONTHS)
+        ),
+        by_staff=tuple(
+            kpi.by_staff(session, clinic_id=clinic_id, month=today, now=now, months=GROUP_MONTHS)
+        ),
+        by_course=tuple(
+            kpi.by_course(session, clinic_id=clinic_id, month=today, now=now, months=GROUP_MONTHS)
+        ),
+    )

@@ -194,10 +194,39 @@ def test_the_dashboard_shows_the_month_against_its_guides_and_twelve_months_of_c
     frequency = page.split('<span class="tile-label">来院頻度</span>')[1].split("</li>")[0]
     assert "1.0回" in frequency
     assert "目安 4.0回以上（未達）" in frequency
-    assert page.count("<svg") == 9
+    assert page.count("<svg") == 10
     visits_chart = page.split('id="visits-title"')[1].split("</svg>")[0]
     assert visits_chart.count('class="bar"') == 12
     assert "目安 4" in page
-    assert page.count("<summary>数値を表で見る</summary>") == 9
+    assert page.count("<summary>数値を表で見る</summary>") == 10
+    backlog = page.split('id="backlog-title"')[1].split("</svg>")[0]
+    assert backlog.count('class="series"') == 4  # within 1, 2, 3 and 4 weeks
+    assert backlog.count('class="point"') == 4 * 28  # a point a day on each line
+    staff = page.split('id="staff-heading"')[1].split("</table>")[0]
+    assert '<th scope="row">鈴木 一郎</th><td>1回</td><td>4,400円</td><td>1回</td>' in staff
+    courses = page.split('id="courses-heading"')[1].split("</table>")[0]
+    assert "骨盤矯正" in courses
     # A rate with nothing to divide by is a gap, not a zero: "—" in its table.
     assert "<td>—</td>" in page
+
+
+def test_without_a_clinic_the_pages_say_so_and_answers_change_nothing(web: TestClient) -> None:
+    token = sign_in(web)
+    assert "院が登録されていません" in web.get("/").text
+    assert "院が登録されていません" in web.get("/dashboard").text
+    assert "承認待ちのご予約はありません" in web.get("/bookings/requests").text
+    answer = web.post("/bookings/1/approve", data={"csrf": token})
+    assert answer.headers["location"] == "/?notice=gone"
+
+
+def test_the_requests_page_lists_every_waiting_request_soonest_first(
+    web: TestClient, desk: Desk
+) -> None:
+    sign_in(web)
+    page = web.get("/bookings/requests").text
+    assert '承認待ちのご予約 <span class="count">2件</span>' in page
+    first = page.index(f'id="request-{desk.request.id}"')
+    second = page.index(f'id="request-{desk.tomorrow.id}"')
+    assert first < second
+    assert "2026年12月1日（火）" in page
+    assert 'name="back" value="requests"' in page
