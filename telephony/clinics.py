@@ -29,9 +29,11 @@ class Known:
     has_line: bool
 
 
-_COLUMNS = (Clinic.id, Clinic.name, Clinic.line_add_url)
-_FIRST = select(*_COLUMNS).order_by(Clinic.id).limit(1)
-_BY_ID = select(*_COLUMNS).where(Clinic.id == bindparam("clinic_id"))
+# Plain statements on the session's connection: every step of every call runs one.
+_CLINICS = Clinic.__table__
+_COLUMNS = (_CLINICS.c.id, _CLINICS.c.name, _CLINICS.c.line_add_url)
+_FIRST = select(*_COLUMNS).order_by(_CLINICS.c.id).limit(1)
+_BY_ID = select(*_COLUMNS).where(_CLINICS.c.id == bindparam("clinic_id"))
 
 _known: OrderedDict[str, Known] = OrderedDict()
 _lock = threading.Lock()
@@ -40,10 +42,11 @@ KNOWN_SIZE = 64
 
 def resolve(session: Session, *, configured: int | None, called: str) -> int:
     """The configured clinic, else the first one; remembered for the fallback."""
+    connection = session.connection()
     if configured is None:
-        row = session.execute(_FIRST).first()
+        row = connection.execute(_FIRST).first()
     else:
-        row = session.execute(_BY_ID, {"clinic_id": configured}).first()
+        row = connection.execute(_BY_ID, {"clinic_id": configured}).first()
     if row is None:
         raise NoClinic("no clinic for the phone line (UKETSUKE_TWILIO_CLINIC_ID)")
     remember(called, Known(name=row.name, has_line=bool(row.line_add_url)))

@@ -24,6 +24,7 @@ class Rules:
     id: int
     timezone: str
     schedule_token: str
+    config_token: str
     slot_step_minutes: int
     holidays_closed: bool
     lead_time_minutes: int
@@ -158,6 +159,7 @@ _RULES = (
         Clinic.id,
         Clinic.timezone,
         Clinic.schedule_token,
+        Clinic.config_token,
         Clinic.slot_step_minutes,
         Clinic.holidays_closed,
         Clinic.lead_time_minutes,

@@ -1,10 +1,12 @@
 """A clinic's schedule over a window of local days, as minute bitmasks.
 
 `load` reads opening hours, closed days, holidays, staff shifts and days off, beds and
-the bookings that occupy time, and turns them into masks. `Schedule.frame(now)` adds the
-requests whose hold has not expired, giving what is free at that moment. `cached` keeps
-recent schedules per clinic and schedule token: every booking or schedule write replaces
-the token, so a cached schedule is never stale, in this process or any other.
+the bookings that occupy time, and turns them into masks; all but the bookings are kept
+per clinic config token (`_fixed`), so a booking elsewhere costs one query to see.
+`Schedule.frame(now)` adds the requests whose hold has not expired, giving what is free
+at that moment. `cached` keeps recent schedules per clinic and schedule token: every
+booking replaces the token (and every change to what the schedule is made of, the config
+token), so a cached schedule is never stale, in this process or any other.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -55,6 +57,9 @@ class ClinicRules(Protocol):
 
     @property
     def schedule_token(self) -> str: ...
+
+    @property
+    def config_token(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -182,12 +187,62 @@ def load(
         width=int((end - origin).total_seconds() // 60),
         step=clinic.slot_step_minutes,
     )
-    open_days = _open_days(session, clinic, first_day, last_day)
-    schedule.open_mask = _opening_mask(session, schedule, open_days)
-    schedule.shift = _shift_masks(session, schedule, open_days)
-    _load_beds(session, schedule)
+    fixed = _fixed(session, clinic, schedule)
+    schedule.open_mask, schedule.shift, schedule.bed_capacity = fixed
     _load_bookings(session, schedule, end, exclude_booking_id)
     return schedule
+
+
+class _Fixed(NamedTuple):
+    """What a schedule is made of besides bookings: shared between schedules, never changed."""
+
+    open_mask: int
+    shift: dict[int, int]
+    bed_capacity: dict[int, int]
+
+
+_fixed_cache: OrderedDict[tuple[int, str, date, date], _Fixed] = OrderedDict()
+
+
+def _fixed(session: Session, clinic: ClinicRules, schedule: Schedule) -> _Fixed:
+    """Opening hours, shifts and beds over the window, reused while the clinic's config
+    token is unchanged (every change to them replaces it: backend.models.clinic), so
+    that a booking, which changes only the schedule token, costs one query to see."""
+    key = (clinic.id, clinic.config_token, schedule.first_day, schedule.last_day)
+    with _cache_lock:
+        found = _fixed_cache.get(key)
+        if found is not None:
+            _fixed_cache.move_to_end(key)
+            return found
+    open_days = _open_days(session, clinic, schedule.first_day, schedule.last_day)
+    schedule.open_mask = _opening_mask(session, schedule, open_days)
+    built = _Fixed(
+        schedule.open_mask, _shift_masks(session, schedule, open_days), _beds(session, schedule)
+    )
+    with _cache_lock:
+        _fixed_cache[key] = built
+        while len(_fixed_cache) > CACHE_SIZE:
+            _fixed_cache.popitem(last=False)
+    return built
+
+
+def is_open(session: Session, *, clinic: ClinicRules, now: datetime) -> bool:
+    """Whether `now` is inside the clinic's opening hours, as `load`'s open mask would say,
+    without reading staff, beds and bookings (the phone asks this on every call)."""
+    local = now.astimezone(ZoneInfo(clinic.timezone))
+    today = local.date()
+    if clinic.holidays_closed and is_holiday(today):
+        return False
+    closed = select(ClosedDay.id).where(
+        ClosedDay.clinic_id == clinic.id, ClosedDay.closed_on == today
+    )
+    if session.execute(closed.limit(1)).first() is not None:
+        return False
+    hours = select(OpeningHours.opens_at, OpeningHours.closes_at).where(
+        OpeningHours.clinic_id == clinic.id, OpeningHours.weekday == today.weekday()
+    )
+    moment = local.time().replace(tzinfo=None)
+    return any(opens <= moment < closes for opens, closes in session.execute(hours))
 
 
 def _days(first_day: date, last_day: date) -> list[date]:
@@ -282,13 +337,13 @@ def _days_off(session: Session, schedule: Schedule) -> set[tuple[int, date]]:
     return {(staff_id, off_on) for staff_id, off_on in rows}
 
 
-def _load_beds(session: Session, schedule: Schedule) -> None:
+def _beds(session: Session, schedule: Schedule) -> dict[int, int]:
     rows = session.execute(
         select(Bed.id, Bed.capacity).where(
             Bed.clinic_id == schedule.clinic_id, Bed.active.is_(True)
         )
     )
-    schedule.bed_capacity = {row.id: row.capacity for row in rows}
+    return {row.id: row.capacity for row in rows}
 
 
 def _load_bookings(
@@ -327,13 +382,13 @@ def _load_bookings(
             _occupy(schedule.staff_busy, schedule.bed_levels, occupant)
 
 
-_cache: OrderedDict[tuple[int, str, date, date], Schedule] = OrderedDict()
+_cache: OrderedDict[tuple[int, str, str, date, date], Schedule] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
 def cached(session: Session, *, clinic: ClinicRules, first_day: date, last_day: date) -> Schedule:
-    """A schedule for the window, reused while the clinic's schedule token is unchanged."""
-    key = (clinic.id, clinic.schedule_token, first_day, last_day)
+    """A schedule for the window, reused while the clinic's tokens are unchanged."""
+    key = (clinic.id, clinic.schedule_token, clinic.config_token, first_day, last_day)
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
@@ -351,3 +406,4 @@ def clear_cache() -> None:
     """Forget every cached schedule (benchmarks measure the cold path with this)."""
     with _cache_lock:
         _cache.clear()
+        _fixed_cache.clear()

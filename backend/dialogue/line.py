@@ -44,7 +44,7 @@ def handle(
     """Answer one LINE event: run the right conversation and queue its replies (with the
     reply token, usable until `reply_until`: about a minute after LINE sent the event)."""
     table, subject, load = _route(session, clinic_id, source, now, event)
-    replies = runner.converse(
+    replies, _ = runner.converse(
         session,
         clinic_id=clinic_id,
         channel=CHANNEL,

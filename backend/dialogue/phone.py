@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from backend import notify
@@ -57,7 +57,7 @@ def handle(
         patient = calls.patient_info(session, call)
         return facts.load(session, clinic_id=clinic_id, now=now, patient=patient, subject=call_sid)
 
-    replies = runner.converse(
+    replies, state = runner.converse(
         session,
         clinic_id=clinic_id,
         channel=CHANNEL,
@@ -68,18 +68,8 @@ def handle(
         facts=load,
         performers=phone_effects.PERFORMERS,
     )
-    call.last_step = _state(session, clinic_id, call_sid)
+    call.last_step = state
     return replies
-
-
-def _state(session: Session, clinic_id: int, call_sid: str) -> str | None:
-    return session.scalar(
-        select(ConversationState.state).where(
-            ConversationState.clinic_id == clinic_id,
-            ConversationState.channel == CHANNEL,
-            ConversationState.subject == call_sid,
-        )
-    )
 
 
 def call_ended(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
@@ -105,9 +104,7 @@ def patient_info(session: Session, call: CallLog) -> PatientInfo | None:
 def is_open(session: Session, clinic: Clinic, now: datetime) -> bool:
     """Whether `now` is inside the clinic's opening hours (closed days and, if the clinic
     closes on them, public holidays count as closed)."""
-    today = now.astimezone(ZoneInfo(clinic.timezone)).date()
-    plan = schedule.cached(session, clinic=clinic, first_day=today, last_day=today)
-    return bool(plan.open_mask >> plan.minute(now) & 1)
+    return schedule.is_open(session, clinic=clinic, now=now)
 
 
 def opted_out(session: Session, clinic_id: int, number: str) -> bool:

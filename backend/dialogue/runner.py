@@ -30,6 +30,13 @@ class EffectLoop(RuntimeError):
     """A table kept asking for effects without ever waiting for the person."""
 
 
+class Turn(NamedTuple):
+    """What one event came to: the answers, and the state the conversation is left in."""
+
+    replies: tuple[Reply, ...]
+    state: str
+
+
 def converse(
     session: Session,
     *,
@@ -41,7 +48,7 @@ def converse(
     table: Table,
     facts: FactsLoader,
     performers: Mapping[str, Performer],
-) -> tuple[Reply, ...]:
+) -> Turn:
     """Handle one event for one person; return what to answer. Effects may change what
     the facts say (a registration links a patient), so facts are reloaded after each."""
     row = _locked(session, clinic_id=clinic_id, channel=channel, subject=subject, now=now)
@@ -64,7 +71,7 @@ def converse(
         raise EffectLoop(f"{table.name}: more than {MAX_EFFECTS} effects for one event")
     values = {"row_id": row.id, "new_state": state.name, "new_data": dict(state.data), "now": now}
     session.connection().execute(_SAVE, values)
-    return tuple(replies)
+    return Turn(tuple(replies), state.name)
 
 
 # Built once, as plain statements: every event of every conversation runs them, and the

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     event,
+    select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -210,21 +211,38 @@ class Course(Base):
 
 # What conversations read about a clinic (backend.dialogue.facts caches it per token).
 CONFIG_ROWS = (OpeningHours, Staff, Course)
+# What a schedule's fixed part is made of besides (backend.booking.schedule caches it per
+# the same token): closed days, beds, and staff shifts and days off.
+SCHEDULE_ROWS = (ClosedDay, Bed)
+STAFF_ROWS = (StaffShift, StaffDayOff)
 
 
 @event.listens_for(Session, "before_flush")
 def _touch_config(session: Session, _context: object, _instances: object) -> None:
-    """Give a clinic a new config token whenever a flush changes what it tells patients."""
+    """Give a clinic a new config token whenever a flush changes what it tells patients or
+    what its schedule is made of (besides bookings, which have their own token)."""
     from backend.models.patient import Media  # noqa: PLC0415 - media is defined after clinic
 
     touched: set[int] = set()
+    staff_ids: set[int] = set()
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, Clinic) and session.is_modified(row, include_collections=False):
             row.config_token = uuid4().hex
-        elif isinstance(row, (*CONFIG_ROWS, Media)) and row.clinic_id is not None:
+        elif isinstance(row, (*CONFIG_ROWS, *SCHEDULE_ROWS, Media)) and row.clinic_id is not None:
             touched.add(row.clinic_id)
-    if touched:
-        # Through the connection: a Session.execute here would autoflush into this flush.
-        session.connection().execute(
+        elif isinstance(row, STAFF_ROWS):
+            # Set through the relationship (not loaded from it: no query inside a flush).
+            owner = row.__dict__.get("staff")
+            if owner is not None and owner.clinic_id is not None:
+                touched.add(owner.clinic_id)
+            elif row.staff_id is not None:
+                staff_ids.add(row.staff_id)
+    # Through the connection: a Session.execute here would autoflush into this flush.
+    connection = session.connection() if touched or staff_ids else None
+    if connection is not None and staff_ids:
+        owners = select(Staff.clinic_id).where(Staff.id.in_(staff_ids))
+        touched.update(connection.execute(owners).scalars())
+    if connection is not None and touched:
+        connection.execute(
             update(Clinic).where(Clinic.id.in_(touched)).values(config_token=uuid4().hex)
         )

@@ -136,10 +136,13 @@ def _write(
     changes = booking_rows.write_bookings(database, plan, bookings, ids, progress)
     writer.write_merges(database, plan, duplicates, ids)
     with database.transaction() as session:
-        # Availability caches are keyed by this token: a fresh one says "the schedule changed".
+        # Availability caches are keyed by these tokens: fresh ones say "the schedule and
+        # what it is made of changed" (the rows above were written without the ORM).
         token = f"{rng.getrandbits(128):032x}"
         session.execute(
-            update(Clinic).where(Clinic.id == plan.clinic_id).values(schedule_token=token)
+            update(Clinic)
+            .where(Clinic.id == plan.clinic_id)
+            .values(schedule_token=token, config_token=token)
         )
     return changes
 
