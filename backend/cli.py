@@ -176,10 +176,13 @@ def demo(
 def _banner(host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     token = get_settings().api_token.get_secret_value()
+    password = get_settings().dashboard_password.get_secret_value()
     # Plain echo: a rich console would wrap the curl line and break copy-paste.
     typer.echo(
         f"""
 uketsuke demo — {base}
+  staff dashboard:     {base}/   (password: {password})
+  KPIs with charts:    {base}/dashboard
   API docs (OpenAPI):  {base}/docs
   health:              {base}/healthz
   try the API:         curl -H 'Authorization: Bearer {token}' {base}/api/clinics
