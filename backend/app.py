@@ -26,7 +26,7 @@ from backend.api.deps import Store
 from backend.booking import schedule
 from backend.db import Database
 from backend.settings import Settings, check_for_production, get_settings
-from backend.web import pages
+from backend.web import karte, pages
 from bot import inbound, webhook
 from reminders import dispatch, worker
 
@@ -51,6 +51,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     if hasattr(kick, "close"):
         kick.close()
+    recorder = getattr(app.state, "line_recorder", None)
+    if recorder is not None:
+        recorder.close()
 
 
 def create_app(
@@ -88,6 +91,7 @@ def create_app(
     app.include_router(telephony.webhook.router)
     app.include_router(telephony.sms_inbound.router)
     pages.install(app)  # the staff dashboard under /
+    karte.install(app)  # its カルテ pages, under /patients
     return app
 
 

@@ -12,20 +12,19 @@ import base64
 import hashlib
 import hmac
 import logging
+import threading
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 
 from backend import inbox
-from backend.api.deps import Store
 from backend.models import Clinic
 from backend.settings import Settings
-from bot import events
+from bot import events, recording
 
 log = logging.getLogger(__name__)
 
@@ -72,43 +71,65 @@ async def _take(
     request: Request, received: list[events.Received], settings: Settings
 ) -> JSONResponse:
     """Record the events off the event loop; handle and answer them after the response."""
-    store: Store = request.app.state.store
     now: datetime = request.app.state.clock()
-    kick = BackgroundTask(request.app.state.kick)
     try:
-        recorded = await run_in_threadpool(
-            record_all, store, received, now=now, clinic_id=settings.line.clinic_id
-        )
+        recorded = await _recorder(request.app, settings).record(received, now=now)
     except Exception as error:
         # Not a 2xx: nothing was committed and LINE may deliver the events again. Exception
         # texts can carry database parameters, that is patients' words: log the type only.
         log.error("LINE webhook: events could not be recorded (%s)", type(error).__name__)
         log.debug("LINE webhook failure", exc_info=True)
         return _refusal(503, "the events could not be recorded now", "unavailable")
-    return JSONResponse({}, background=kick if recorded else None)
+    return JSONResponse({}, background=_kick(request) if recorded else None)
 
 
-def record_all(
-    store: Store, received: list[events.Received], *, now: datetime, clinic_id: int | None
+_recorders = threading.Lock()
+
+
+def _recorder(app: FastAPI, settings: Settings) -> recording.Recorder:
+    """The app's writer of deliveries, made on first use (closed with the app)."""
+    with _recorders:
+        found: recording.Recorder | None = getattr(app.state, "line_recorder", None)
+        if found is None:
+            clinic_id = settings.line.clinic_id
+            found = recording.Recorder(
+                app.state.store,
+                lambda session, received, now: record(session, received, now, clinic_id),
+            )
+            app.state.line_recorder = found
+    return found
+
+
+def _kick(request: Request) -> BackgroundTask | None:
+    """Handle and answer the events after the response, unless a run already under way
+    will see them (a thread for each webhook of a burst costs more than their handling)."""
+    kick = request.app.state.kick
+    poke = getattr(kick, "poke", None)  # tests may set a plain function
+    if poke is not None and not poke():
+        return None
+    return BackgroundTask(kick)
+
+
+def record(
+    session: Session, received: list[events.Received], now: datetime, clinic_id: int | None
 ) -> int:
-    """Record every event of one delivery in one transaction; count the new ones (a
-    redelivered event is already in the inbox and is skipped)."""
+    """Record every event of one delivery; count the new ones (a redelivered event is
+    already in the inbox and is skipped)."""
     if not received:
         return 0
-    with store.transaction() as session:
-        clinic = _clinic_id(session, clinic_id)
-        new = [
-            inbox.record(
-                session,
-                source=SOURCE,
-                external_id=item.event_id,
-                kind=item.kind,
-                payload=item.raw,
-                now=now,
-                clinic_id=clinic,
-            )
-            for item in received
-        ]
+    clinic = _clinic_id(session, clinic_id)
+    new = [
+        inbox.record(
+            session,
+            source=SOURCE,
+            external_id=item.event_id,
+            kind=item.kind,
+            payload=item.raw,
+            now=now,
+            clinic_id=clinic,
+        )
+        for item in received
+    ]
     return sum(1 for event_id in new if event_id is not None)
 
 

@@ -229,6 +229,12 @@ class Kick:
             )
         return self._pool
 
+    def poke(self) -> bool:
+        """Ask for a run without running it: False when one is under way and will see the
+        request (it looks again after its run), True when the caller must call the kick."""
+        self._wanted.set()
+        return not self._running.locked()
+
     def __call__(self) -> None:
         self._wanted.set()
         while self._wanted.is_set() and self._running.acquire(blocking=False):

@@ -385,3 +385,25 @@ def test_one_recipients_answers_go_in_order_in_one_task_others_in_their_own(
 
     assert drained.sent == 4
     assert tasks.sent == [["a1", "a2"], ["b1"], ["c1"]]
+
+
+def test_a_poke_during_a_run_asks_for_one_more_run_instead_of_a_thread(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[datetime] = []
+    pokes: list[bool] = []
+    kick = dispatch.Kick(SessionStore(session), settings=settings(), clock=lambda: NOW)
+
+    def drain(store: Any, *, now: datetime, **_: Any) -> claims.Drained:
+        runs.append(now)
+        if len(runs) == 1:
+            pokes.append(kick.poke())  # as a webhook arriving meanwhile would
+        return claims.Drained()
+
+    monkeypatch.setattr(dispatch, "drain", drain)
+
+    assert kick.poke() is True  # idle: the caller must run it
+    kick()
+
+    assert pokes == [False]
+    assert runs == [NOW, NOW]

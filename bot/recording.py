@@ -1,0 +1,145 @@
+"""Record webhook deliveries in the inbox with group commit.
+
+Every delivery must be committed before LINE gets its 200 (DESIGN rule 2). One thread
+per app writes them: a delivery's events wait in a queue, and the writer records all the
+deliveries waiting at that moment in one transaction, then answers each one's waiting
+request. Under load this turns many small transactions, and a thread-pool hop per
+request, into few transactions and one hand-off each; when idle it is one delivery per
+transaction, as before. A batch that fails is written again one delivery at a time, so
+one bad delivery never costs the others their 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from backend.api.deps import Store
+from bot import events
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256  # deliveries in one transaction
+IDLE_SECONDS = 30.0  # the writer thread ends after this long without work
+
+# Records one delivery's events in an open transaction; answers how many were new.
+Write = Callable[[Session, list[events.Received], datetime], int]
+
+
+@dataclass(frozen=True)
+class _Job:
+    received: list[events.Received]
+    now: datetime
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[int]
+
+
+class Recorder:
+    """The writer of one app: `await record(...)` returns once the events are committed."""
+
+    def __init__(self, store: Store, write: Write, *, batch: int = MAX_BATCH) -> None:
+        self.store = store
+        self.write = write
+        self.batch = batch
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: stop
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    async def record(self, received: list[events.Received], *, now: datetime) -> int:
+        """Commit a delivery's events; the number that were new (not redelivered)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._jobs.put(_Job(received, now, loop, future))
+        self._start()
+        return await future
+
+    def close(self) -> None:
+        """Let the writer finish what is queued and stop (the app's shutdown)."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            self._jobs.put(None)
+            thread.join()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="line-recorder", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            jobs = self._next_batch()
+            if not jobs:
+                return
+            self._write(jobs)
+
+    def _next_batch(self) -> list[_Job]:
+        """The jobs waiting now (at least one), or none when it is time to stop."""
+        try:
+            first = self._jobs.get(timeout=IDLE_SECONDS)
+        except queue.Empty:
+            first = None
+        if first is None:
+            with self._lock:
+                # Under the lock: a job queued after this starts a new thread.
+                self._thread = None
+                if self._jobs.empty():
+                    return []
+            self._start()  # a job came in between: a new writer takes it
+            return []
+        jobs = [first]
+        while len(jobs) < self.batch:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._jobs.put(None)  # stop after this batch
+                break
+            jobs.append(job)
+        return jobs
+
+    def _write(self, jobs: Sequence[_Job]) -> None:
+        try:
+            with self.store.transaction() as session:
+                counts: list[int | BaseException] = [
+                    self.write(session, job.received, job.now) for job in jobs
+                ]
+        except Exception as error:
+            if len(jobs) == 1:
+                counts = [error]
+            else:
+                log.warning("LINE deliveries written one by one after %s", type(error).__name__)
+                counts = [self._alone(job) for job in jobs]
+        for job, result in zip(jobs, counts, strict=True):
+            _answer(job, result)
+
+    def _alone(self, job: _Job) -> int | BaseException:
+        try:
+            with self.store.transaction() as session:
+                return self.write(session, job.received, job.now)
+        except Exception as error:
+            return error
+
+
+def _answer(job: _Job, result: int | BaseException) -> None:
+    with contextlib.suppress(RuntimeError):  # the event loop is closed: nobody waits
+        job.loop.call_soon_threadsafe(_settle, job.future, result)
+
+
+def _settle(future: asyncio.Future[int], result: int | BaseException) -> None:
+    if future.done():  # the request was cancelled (the client went away)
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

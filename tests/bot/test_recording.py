@@ -1,0 +1,148 @@
+"""Group commit of LINE deliveries: what waits together is written in one transaction,
+each delivery learns its own count, and one bad delivery costs the others nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.models import Clinic, InboundEvent
+from bot import events, recording
+from tests.bot.conftest import Line, make_app, text
+from tests.factories import NOW
+
+
+class Transactions:
+    """A store that counts its transactions and hands out no session (the writes here are
+    fakes that only note what they were given)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+        self.committed: list[list[str]] = []
+        self._current: list[str] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        self.opened += 1
+        self._current = []
+        yield self
+        self.committed.append(self._current)
+
+    def note(self, name: str) -> None:
+        self._current.append(name)
+
+
+def delivery(name: str) -> list[events.Received]:
+    return [events.Received(raw={"name": name}, event=None)]
+
+
+def names(received: list[events.Received]) -> str:
+    return ",".join(item.raw["name"] for item in received)
+
+
+def test_deliveries_waiting_together_share_one_transaction() -> None:
+    store = Transactions()
+    first_started, go_on = threading.Event(), threading.Event()
+
+    def write(session: Any, received: list[events.Received], now: datetime) -> int:
+        if names(received) == "first":
+            first_started.set()
+            assert go_on.wait(timeout=10)
+        session.note(names(received))
+        return len(received) if names(received) != "old" else 0
+
+    recorder = recording.Recorder(store, write)  # type: ignore[arg-type]
+
+    async def burst() -> list[int]:
+        first = asyncio.ensure_future(recorder.record(delivery("first"), now=NOW))
+        await asyncio.get_running_loop().run_in_executor(None, first_started.wait)
+        # While the writer holds the first delivery, three more arrive.
+        rest = [
+            asyncio.ensure_future(recorder.record(delivery(name), now=NOW))
+            for name in ("a", "old", "b")
+        ]
+        await asyncio.sleep(0)
+        go_on.set()
+        return [await first, *[await task for task in rest]]
+
+    counts = asyncio.run(burst())
+    recorder.close()
+
+    assert counts == [1, 1, 0, 1]
+    assert store.committed == [["first"], ["a", "old", "b"]]
+
+
+def test_a_failing_delivery_fails_alone() -> None:
+    store = Transactions()
+    hold, go_on = threading.Event(), threading.Event()
+
+    def write(session: Any, received: list[events.Received], now: datetime) -> int:
+        if names(received) == "hold":
+            hold.set()
+            assert go_on.wait(timeout=10)
+        if names(received) == "bad":
+            raise ValueError("unwritable")
+        session.note(names(received))
+        return 1
+
+    recorder = recording.Recorder(store, write)  # type: ignore[arg-type]
+
+    async def burst() -> list[object]:
+        held = asyncio.ensure_future(recorder.record(delivery("hold"), now=NOW))
+        await asyncio.get_running_loop().run_in_executor(None, hold.wait)
+        tasks = [
+            asyncio.ensure_future(recorder.record(delivery(name), now=NOW))
+            for name in ("good", "bad", "also good")
+        ]
+        await asyncio.sleep(0)
+        go_on.set()
+        return await asyncio.gather(held, *tasks, return_exceptions=True)
+
+    held, good, bad, also_good = asyncio.run(burst())
+    recorder.close()
+
+    assert (held, good, also_good) == (1, 1, 1)
+    assert isinstance(bad, ValueError)
+    # The batch failed as a whole and was written again one delivery at a time.
+    assert store.committed == [["hold"], ["good"], ["also good"]]
+
+
+def test_the_writer_stops_on_close_and_a_later_delivery_starts_another() -> None:
+    store = Transactions()
+
+    def write(session: Any, received: list[events.Received], now: datetime) -> int:
+        session.note(names(received))
+        return 1
+
+    recorder = recording.Recorder(store, write)  # type: ignore[arg-type]
+    assert asyncio.run(recorder.record(delivery("one"), now=NOW)) == 1
+    writers = [thread for thread in threading.enumerate() if thread.name == "line-recorder"]
+
+    recorder.close()
+
+    assert all(not thread.is_alive() for thread in writers)
+    assert asyncio.run(recorder.record(delivery("two"), now=NOW)) == 1
+    recorder.close()
+    assert store.committed == [["one"], ["two"]]
+
+
+def test_the_webhook_records_through_the_apps_writer_which_stops_with_the_app(
+    session: Session, clinic: Clinic, clock: list[datetime]
+) -> None:
+    app = make_app(session, clock)
+    app.state.kick = lambda: None
+    with TestClient(app) as client:
+        response = Line(client).post(text("こんにちは"))
+        assert response.status_code == 200
+        assert isinstance(app.state.line_recorder, recording.Recorder)
+        assert session.scalar(select(func.count()).select_from(InboundEvent)) == 1
+    writers = [thread for thread in threading.enumerate() if thread.name == "line-recorder"]
+    assert writers == []
