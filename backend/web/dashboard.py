@@ -1,5 +1,6 @@
-"""The KPI page: this month's headline numbers against their guides, and the last twelve
-months as charts, drawn from what `kpi_view` hands over."""
+"""The KPI page: this month's headline numbers against their guides, the last twelve
+months as charts, the phone (電話) with what unreturned calls may cost, LTV by media and
+this month's days, drawn from what `kpi_view` hands over."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from backend.kpi.report import MonthReport
+from backend.kpi.report import MonthReport, PhoneReport
 from backend.models import Clinic
-from backend.web import charts, groups, kpi_view, today
+from backend.web import calls, charts, groups, kpi_view, today
 
 WEEKDAYS = tuple(f"{day}曜" for day in today.WEEKDAYS)
 OPEN_HOURS = (8, 20)  # always shown; earlier or later hours only when they had visits
@@ -28,11 +29,23 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class Phone:
+    """The phone section: this month's tiles, twelve months as a chart, and the lost calls."""
+
+    tiles: list[Tile]
+    chart: charts.Chart
+    lost: calls.Lost
+
+
+@dataclass(frozen=True)
 class Page:
     """What the KPI page shows."""
 
     month: str
     tiles: list[Tile]
+    phone: Phone
+    ltv: charts.Chart
+    days: charts.Chart
     backlog: charts.Chart  # before the field named charts, which hides the module below it
     charts: list[charts.Chart]
     tables: list[groups.Table]
@@ -46,6 +59,9 @@ def page(session: Session, *, clinic: Clinic, now: datetime) -> Page:
     return Page(
         month=_month(numbers.latest.month),
         tiles=tiles(numbers.latest),
+        phone=_phone(numbers),
+        ltv=groups.ltv_chart(numbers.ltv),
+        days=groups.daily_chart(numbers.days),
         charts=_charts(numbers),
         backlog=groups.backlog_chart(numbers.backlog),
         tables=groups.tables(
@@ -77,6 +93,26 @@ def tiles(month: MonthReport) -> list[Tile]:
         ),
         Tile("次回予約率", _percent(month.next_booking_rate)),
     ]
+
+
+def phone_tiles(month: PhoneReport) -> list[Tile]:
+    """The month's calls: how many were taken and booked, and how many needed a call back."""
+    return [
+        Tile("着信数", f"{month.calls:,}件"),
+        Tile("応答率", _percent(month.answer_rate), f"応答 {month.answered:,}件"),
+        Tile("予約化率", _percent(month.request_rate), f"予約依頼 {month.requests:,}件"),
+        Tile("取りこぼし", f"{month.to_follow_up:,}件", "不在着信・途中切断・折り返し希望"),
+        Tile("回収済み", f"{month.recovered:,}件", f"回収率 {_percent(month.recovery_rate)}"),
+    ]
+
+
+def _phone(numbers: kpi_view.Numbers) -> Phone:
+    first, last = numbers.phone[0].month, numbers.phone[-1].month
+    return Phone(
+        tiles=phone_tiles(numbers.phone[-1]),
+        chart=calls.chart(numbers.phone, span=f"（{_month(first)}〜{_month(last)}）"),
+        lost=calls.lost(numbers.phone[-1], numbers.ltv),
+    )
 
 
 def _charts(numbers: kpi_view.Numbers) -> list[charts.Chart]:

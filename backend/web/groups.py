@@ -1,5 +1,5 @@
 """The KPI page's breakdowns as plain tables: by media (来院経路), by staff and by course,
-over the last few months, and 予約残数 as a chart."""
+over the last few months; and as charts 予約残数, LTV by media and this month's days."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from backend.kpi.report import BacklogDay, Repeat
+from backend.kpi.report import BacklogDay, DayReport, LtvRow, Repeat
 from backend.web import charts, kpi_view
 
 
@@ -76,6 +76,39 @@ def backlog_chart(days: Sequence[BacklogDay]) -> charts.Chart:
         series=[charts.Series(name, tuple(values)) for name, values in horizons],
         unit="件",
         label_every=7,
+    )
+
+
+def ltv_chart(rows: Sequence[LtvRow]) -> charts.Chart:
+    """Revenue per patient within 1, 3, 6, 12 and 24 months of the first visit, one line per
+    media (a gap where no patient's months are over yet)."""
+    horizons = [point.months for point in rows[0].points] if rows else []
+    return charts.line_chart(
+        key="ltv",
+        title="LTV（初回来院からの期間別、患者1人あたりの売上）",
+        labels=[f"{months}か月" for months in horizons],
+        series=[
+            charts.Series(row.name, tuple(point.yen_per_patient for point in row.points))
+            for row in rows
+        ],
+        unit="円",
+    )
+
+
+def daily_chart(days: Sequence[DayReport]) -> charts.Chart:
+    """This month's bookings made, cancellations and visits, day by day."""
+    month = f"{days[0].day.year}年{days[0].day.month}月" if days else ""
+    return charts.line_chart(
+        key="days",
+        title=f"日別の予約数・キャンセル数・来院数（{month}）",
+        labels=[_day(item.day) for item in days],
+        series=[
+            charts.Series("予約数", tuple(item.bookings_made for item in days)),
+            charts.Series("キャンセル数", tuple(item.cancellations for item in days)),
+            charts.Series("来院数", tuple(item.visits for item in days)),
+        ],
+        unit="件",
+        label_every=5,
     )
 
 

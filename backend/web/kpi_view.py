@@ -1,6 +1,7 @@
 """What the dashboard page draws, behind a narrow boundary: `numbers(session, ...)` asks
 the KPI module (backend/kpi, definitions in docs/kpi.md) for the last months and returns
-them as one `Numbers`; nothing else in backend/web calls backend/kpi.
+them as one `Numbers`; nothing else in backend/web calls backend/kpi but the ad-spend page
+(`media`), which reads and writes spend through `backend.kpi.spend`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class Numbers:
     by_media: tuple[report.MediaRow, ...]
     by_staff: tuple[report.StaffRow, ...]
     by_course: tuple[report.CourseRow, ...]
+    phone: tuple[report.PhoneReport, ...]  # the same months as `months`
+    ltv: tuple[report.LtvRow, ...]
+    days: tuple[report.DayReport, ...]  # each day of the current month
 
     @property
     def latest(self) -> report.MonthReport:
@@ -60,4 +64,7 @@ def numbers(
         by_course=tuple(
             kpi.by_course(session, clinic_id=clinic_id, month=today, now=now, months=GROUP_MONTHS)
         ),
+        phone=tuple(kpi.phone(session, clinic_id=clinic_id, month=month.month) for month in months),
+        ltv=tuple(kpi.ltv_by_media(session, clinic_id=clinic_id, until=today, now=now)),
+        days=tuple(kpi.daily(session, clinic_id=clinic_id, month=today)),
     )

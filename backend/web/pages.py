@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from backend.api import deps
 from backend.errors import DomainError, NotFound
-from backend.web import answers, auth, cookies, dashboard, today
+from backend.web import answers, auth, cookies, dashboard, media, today
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -26,6 +26,7 @@ NOTICES = {
     "declined": "お断りしました。患者さまへ別の日時のご案内を送ります。",
     "gone": "このご予約はすでに対応済みか、保留期限が過ぎています。一覧を更新しました。",
     "signed_out": "ログアウトしました。",
+    "spend_saved": "広告費を保存しました。",
 }
 BACK_TO = {"today": "/", "requests": "/bookings/requests"}  # fixed targets: no open redirect
 Token = Annotated[str, Form(max_length=100)]
@@ -141,6 +142,51 @@ def dashboard_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> 
         clinic = today.first_clinic(session)
         found = dashboard.page(session, clinic=clinic, now=now) if clinic else None
     return _render(request, "dashboard.html", web_session, page=found)
+
+
+@router.get("/media")
+def media_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
+    """広告費: each media's spend, new patients and cost per new patient over twelve months."""
+    web_session = auth.signed_in(request, now)
+    return _media(request, web_session, store, now, media.Entry(), notice=_notice(request))
+
+
+@router.post("/media/spend")
+def save_spend(
+    request: Request,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    media_id: Annotated[str, Form(max_length=20)] = "",
+    month: Annotated[str, Form(max_length=20)] = "",
+    yen: Annotated[str, Form(max_length=30)] = "",
+    csrf: Token = "",
+) -> Response:
+    """Set one media's spend for one month; a refused form is shown again with its errors."""
+    web_session = auth.signed_in(request, now)
+    auth.check_form(web_session, csrf)
+    entry = media.Entry(media_id=media_id, month=month, yen=yen)
+    with store.transaction() as session:
+        clinic = today.first_clinic(session)
+        if clinic is not None:
+            entry = media.save(session, clinic=clinic, entry=entry, now=now)
+    if clinic is not None and not entry.errors:
+        return RedirectResponse("/media?notice=spend_saved", status_code=303)
+    return _media(request, web_session, store, now, entry, status_code=422)
+
+
+def _media(
+    request: Request,
+    web_session: cookies.WebSession,
+    store: deps.Store,
+    now: datetime,
+    entry: media.Entry,
+    **context: Any,
+) -> Response:
+    with store.reader() as session:
+        clinic = today.first_clinic(session)
+        found = media.page(session, clinic=clinic, now=now) if clinic else None
+    return _render(request, "media.html", web_session, page=found, entry=entry, **context)
 
 
 def _answer(

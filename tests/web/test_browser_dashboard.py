@@ -155,7 +155,7 @@ def test_the_dashboard_draws_svg_charts(driver: Any, site: Site) -> None:
     driver.find_element(By.LINK_TEXT, "経営指標").click()
     wait_for(driver, lambda found: found.current_url.endswith("/dashboard"))
     charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart-svg")
-    assert len(charts) == 10
+    assert len(charts) == 13  # the month charts, then phone, LTV, days, backlog
     bars = charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")
     assert len(bars) == 12
     heights = [float(bar.get_attribute("height")) for bar in bars]

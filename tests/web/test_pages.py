@@ -194,11 +194,11 @@ def test_the_dashboard_shows_the_month_against_its_guides_and_twelve_months_of_c
     frequency = page.split('<span class="tile-label">来院頻度</span>')[1].split("</li>")[0]
     assert "1.0回" in frequency
     assert "目安 4.0回以上（未達）" in frequency
-    assert page.count("<svg") == 10
+    assert page.count("<svg") == 13  # with the phone, LTV and daily charts
     visits_chart = page.split('id="visits-title"')[1].split("</svg>")[0]
     assert visits_chart.count('class="bar"') == 12
     assert "目安 4" in page
-    assert page.count("<summary>数値を表で見る</summary>") == 10
+    assert page.count("<summary>数値を表で見る</summary>") == 13
     backlog = page.split('id="backlog-title"')[1].split("</svg>")[0]
     assert backlog.count('class="series"') == 4  # within 1, 2, 3 and 4 weeks
     assert backlog.count('class="point"') == 4 * 28  # a point a day on each line
