@@ -244,6 +244,18 @@ def _render(
     return response
 
 
+def render(
+    request: Request,
+    name: str,
+    web_session: cookies.WebSession,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """Render a page for the dashboard's other page modules (karte), with the same headers."""
+    return _render(request, name, web_session, status_code=status_code, **context)
+
+
 async def _to_login(_request: Request, _exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
 

@@ -1,0 +1,156 @@
+"""The カルテ pages: 患者さがし (/patients), one patient's カルテ (/patients/{id}) and its
+edit form. Every view and every change of a カルテ is audited under the actor `dashboard`.
+
+The composition root calls `karte.install(app)` after `pages.install(app)`, whose guards
+(signed in, CSRF) and page rendering these routes share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from backend import patients
+from backend.api import deps
+from backend.api.types import MAX_ID
+from backend.errors import Invalid, NotFound
+from backend.web import answers, auth, cookies, karte_form, karte_search, karte_view, pages, today
+
+router = APIRouter(include_in_schema=False)
+ACTOR = answers.ACTOR
+NOTICES = {"updated": "カルテを更新しました。"}
+QUERY_LENGTH = 100
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+def install(app: FastAPI) -> None:
+    """Add the カルテ pages."""
+    app.include_router(router)
+
+
+@router.get("/patients")
+def search_page(request: Request, store: deps.StoreDep, now: deps.NowDep, q: str = "") -> Response:
+    """患者さがし: by name, kana or phone digits; without a query, the latest visitors."""
+    web_session = auth.signed_in(request, now)
+    query = q.strip()[:QUERY_LENGTH]
+    with store.reader() as session:
+        clinic = today.first_clinic(session)
+        found = karte_search.find(session, clinic=clinic, query=query) if clinic else None
+    shown = karte_search.SHOWN
+    return pages.render(
+        request, "patients.html", web_session, found=found, query=query, shown=shown
+    )
+
+
+@router.get("/patients/{patient_id}")
+def karte_page(
+    request: Request, patient_id: str, store: deps.StoreDep, now: deps.NowDep
+) -> Response:
+    """One patient's カルテ, upcoming bookings and 施術録; the view is audited."""
+    web_session = auth.signed_in(request, now)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    return _show(request, web_session, _number(patient_id), store=store, now=now, notice=notice)
+
+
+@router.post("/patients/{patient_id}")
+def save_karte(
+    request: Request,
+    patient_id: str,
+    form: Annotated[karte_form.KarteForm, Form()],
+    store: deps.StoreDep,
+    now: deps.NowDep,
+) -> Response:
+    """Change contact, notes, tags and consents through `patients.update` (audited), then
+    back to the カルテ with a notice; a refused form comes back with the input kept."""
+    web_session = auth.signed_in(request, now)
+    auth.check_form(web_session, form.csrf)
+    number = _number(patient_id)
+    checked = karte_form.check(form)
+    errors = checked.errors
+    if not errors and number is not None:
+        try:
+            with store.transaction() as session:
+                _update(session, number, form.version, checked.changes, now)
+        except Invalid as exc:
+            errors = karte_form.refused(exc)
+        except NotFound:
+            number = None
+        else:
+            return RedirectResponse(f"/patients/{number}?notice=updated", status_code=303)
+    return _show(
+        request,
+        web_session,
+        number,
+        store=store,
+        now=now,
+        form=form,
+        errors=errors,
+        status_code=422,
+    )
+
+
+def _update(
+    session: Session, patient_id: int, seen: str, changes: dict[str, Any], now: datetime
+) -> None:
+    clinic = today.first_clinic(session)
+    if clinic is None:
+        raise NotFound("no clinic yet")
+    patient = karte_view.in_clinic(session, clinic=clinic, patient_id=patient_id)
+    if karte_form.version(patient) != seen:
+        raise Invalid("the カルテ changed since the form was opened", field="version")
+    patients.update(session, patient_id=patient.id, actor=ACTOR, now=now, **changes)
+
+
+def _show(
+    request: Request,
+    web_session: cookies.WebSession,
+    patient_id: int | None,
+    *,
+    store: deps.Store,
+    now: datetime,
+    notice: str | None = None,
+    form: karte_form.KarteForm | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    errors = errors or {}
+    try:
+        # A transaction, not a reader: the audit entries of the view must be committed.
+        with store.transaction() as session:
+            clinic = today.first_clinic(session)
+            if clinic is None or patient_id is None:
+                raise NotFound("no such カルテ")
+            karte = karte_view.open_karte(
+                session, clinic=clinic, patient_id=patient_id, actor=ACTOR, now=now
+            )
+    except NotFound:
+        return pages.render(request, "patient_missing.html", web_session, status_code=404)
+    if form is not None:
+        # After a refusal for a change made meanwhile, the next save is against what is
+        # shown now; otherwise the form still answers the version it was opened on.
+        seen = karte.form.version if errors.get("form") == karte_form.STALE_ERROR else form.version
+        karte = dataclasses.replace(karte, form=form.model_copy(update={"version": seen}))
+    context = {
+        "karte": karte,
+        "errors": errors,
+        "notice": notice,
+        "form_open": bool(errors),
+        "note_labels": karte_form.NOTE_LABELS,
+        "consent_labels": karte_form.CONSENT_LABELS,
+        "likelihoods": karte_form.LIKELIHOOD_CHOICES,
+    }
+    return pages.render(request, "patient.html", web_session, status_code=status_code, **context)
+
+
+def _number(text: str) -> int | None:
+    """A patient id from the path, or None for anything that cannot be one."""
+    if not _ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None

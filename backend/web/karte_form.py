@@ -1,0 +1,175 @@
+"""The カルテ edit form: contact, 会話メモ, tags, 次回来院の可能性 and consents.
+
+The form is checked with the API's own input rules (`schemas.PatientUpdate`) and the
+domain's phone check, and every refusal is explained in Japanese next to its field; the
+form keeps what staff typed, so a refused form loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from backend import patients
+from backend.api import schemas
+from backend.conversation import words
+from backend.errors import Invalid
+from backend.models import Likelihood, Patient
+
+CONSENT_LABELS = {
+    "consent_line": "LINE",
+    "consent_sms": "SMS",
+    "consent_email": "メール",
+    "consent_post": "郵送（DM・年賀状）",
+}
+NOTE_LABELS = {
+    "note_family": "家族構成",
+    "note_job": "職業",
+    "note_hobbies": "趣味",
+    "note_likes": "好きなもの",
+    "note_last_conversation": "前回の会話",
+}
+LIKELIHOOD_CHOICES = (
+    (Likelihood.UNKNOWN.value, "未記入"),
+    (Likelihood.HIGH.value, "高い"),
+    (Likelihood.MEDIUM.value, "ふつう"),
+    (Likelihood.LOW.value, "低い"),
+)
+TEXT_FIELDS = ("phone", "email", "postal_code", "address", *NOTE_LABELS)
+# Far past every column's limit, so an overlong entry reaches the Japanese message below
+# instead of the framework's 422; beyond it the body is not a form anyone typed.
+FORM_TEXT = 10_000
+TAG_SEPARATORS = re.compile(r"[,、，\n]+")
+
+PHONE_ERROR = "電話番号として正しくありません。例: 090-1234-5678、03-1234-5678"
+STALE_ERROR = (
+    "この画面を開いた後に、別の画面でカルテが更新されました。入力内容は残してあります。"
+    "上の最新の内容を確かめてから、もう一度保存してください。"
+)
+MERGED_ERROR = "このカルテは統合済みのため編集できません。統合先のカルテを開いてください。"
+CHECK_ERROR = "入力内容を確認してください。"
+PATTERN_ERRORS = {
+    "email": "メールアドレスの形式が正しくありません。例: hanako@example.jp",
+    "postal_code": "郵便番号は7桁の数字で入力してください。例: 150-0001",
+}
+# Domain refusals that are not about one input: shown above the form.
+FORM_ERRORS = {"version": STALE_ERROR, "patient_id": MERGED_ERROR}
+
+
+class KarteForm(BaseModel):
+    """The posted form, exactly as typed."""
+
+    csrf: str = Field("", max_length=100)
+    version: str = Field("", max_length=100)
+    phone: str = Field("", max_length=FORM_TEXT)
+    email: str = Field("", max_length=FORM_TEXT)
+    postal_code: str = Field("", max_length=FORM_TEXT)
+    address: str = Field("", max_length=FORM_TEXT)
+    note_family: str = Field("", max_length=FORM_TEXT)
+    note_job: str = Field("", max_length=FORM_TEXT)
+    note_hobbies: str = Field("", max_length=FORM_TEXT)
+    note_likes: str = Field("", max_length=FORM_TEXT)
+    note_last_conversation: str = Field("", max_length=FORM_TEXT)
+    tags: str = Field("", max_length=FORM_TEXT)
+    next_visit_likelihood: str = Field(Likelihood.UNKNOWN.value, max_length=20)
+    consent_line: bool = False
+    consent_sms: bool = False
+    consent_email: bool = False
+    consent_post: bool = False
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The changes for `patients.update`, or Japanese messages by field."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def version(patient: Patient) -> str:
+    """What the form carries back, to notice a change saved meanwhile from another screen."""
+    return patient.updated_at.isoformat()
+
+
+def filled(patient: Patient) -> KarteForm:
+    """The form showing the stored カルテ."""
+    texts = {name: getattr(patient, name) or "" for name in TEXT_FIELDS}
+    return KarteForm(
+        version=version(patient),
+        **(texts | {"phone": words.phone(patient.phone)}),
+        tags="、".join(tag.tag for tag in patient.tags),
+        next_visit_likelihood=patient.next_visit_likelihood.value,
+        **{name: getattr(patient, name) for name in CONSENT_LABELS},
+    )
+
+
+def check(form: KarteForm) -> Checked:
+    """Check the form as the API checks a PATCH; empty fields clear their value."""
+    raw = _raw(form)
+    errors: dict[str, str] = {}
+    try:
+        update = schemas.PatientUpdate.model_validate(raw)
+    except ValidationError as exc:
+        errors = _messages(exc.errors())
+    if raw["phone"] is not None and "phone" not in errors:
+        try:
+            patients.normalize_phone(raw["phone"])
+        except Invalid:
+            errors["phone"] = PHONE_ERROR
+    if errors:
+        return Checked(errors=errors)
+    return Checked(changes=update.model_dump(exclude_unset=True))
+
+
+def refused(exc: Invalid) -> dict[str, str]:
+    """A domain refusal as a message by field ("form" for the form as a whole)."""
+    name = str(exc.context.get("field") or "form")
+    if name in FORM_ERRORS:
+        return {"form": FORM_ERRORS[name]}
+    return {name: PHONE_ERROR if name == "phone" else CHECK_ERROR}
+
+
+def _raw(form: KarteForm) -> dict[str, Any]:
+    raw: dict[str, Any] = {name: _text(getattr(form, name)) for name in TEXT_FIELDS}
+    for name in ("email", "postal_code"):
+        # Full-width ＠ and digits are what a Japanese keyboard often types.
+        if raw[name] is not None:
+            raw[name] = unicodedata.normalize("NFKC", raw[name])
+    raw["tags"] = [tag.strip() for tag in TAG_SEPARATORS.split(form.tags) if tag.strip()]
+    raw["next_visit_likelihood"] = form.next_visit_likelihood
+    return raw | {name: getattr(form, name) for name in CONSENT_LABELS}
+
+
+def _text(value: str) -> str | None:
+    # Browsers send a textarea's line breaks as CRLF; the API's rules allow only LF.
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return value or None
+
+
+def _messages(details: list[ErrorDetails]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for detail in details:
+        name = str(detail["loc"][0]) if detail["loc"] else "form"
+        errors.setdefault(name, _message(name, detail))
+    return errors
+
+
+def _message(name: str, detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    limit = (detail.get("ctx") or {}).get("max_length")
+    if name == "tags":
+        return "タグは20個まで、1つ50文字以内で入力してください。"
+    if kind == "string_too_long":
+        return f"{limit}文字以内で入力してください。"
+    if kind == "string_pattern_mismatch":
+        return PATTERN_ERRORS.get(name, CHECK_ERROR)
+    if kind == "value_error":
+        return "使えない文字（制御文字）が含まれています。"
+    if kind == "enum":
+        return "一覧から選んでください。"
+    return CHECK_ERROR

@@ -1,0 +1,399 @@
+"""The カルテ pages: finding a patient, reading the カルテ with its bookings and 施術録,
+and editing it; every view and change is in the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import payments, visits
+from backend.models import AuditAction, AuditLog, Media, Patient, PaymentKind
+from backend.web import karte_form
+from tests.factories import (
+    NOW,
+    jst,
+    make_bed,
+    make_booking,
+    make_clinic,
+    make_course,
+    make_patient,
+    make_staff,
+)
+from tests.web.conftest import sign_in
+
+
+@dataclass
+class Front:
+    hanako: Patient
+    taro: Patient
+    stranger: Patient
+    visit_id: int
+
+
+@pytest.fixture
+def front(session: Session) -> Front:
+    clinic = make_clinic(session)
+    staff = make_staff(session, clinic, name="鈴木 一郎")
+    make_bed(session, clinic)
+    course = make_course(session, clinic)
+    insurance = make_course(
+        session,
+        clinic,
+        name="保険施術",
+        price_yen=500,
+        insurance_claim_yen=1500,
+        payment_kind=PaymentKind.INSURANCE,
+    )
+    media = Media(clinic_id=clinic.id, name="ホームページ")
+    session.add(media)
+    session.flush()
+    hanako = make_patient(
+        session,
+        clinic,
+        media_id=media.id,
+        email="hanako@example.jp",
+        note_family="夫と娘(小3)",
+        note_likes="甘いもの",
+        line_user_id="U" + "c" * 32,
+        line_reachable=False,
+    )
+    taro = make_patient(
+        session, clinic, name="田中 太郎", kana="タナカ タロウ", phone="+819011112222"
+    )
+    visits.record(
+        session,
+        clinic_id=clinic.id,
+        patient_id=hanako.id,
+        actor="test",
+        now=NOW,
+        visited_at=jst(2026, 11, 10, 10),
+        staff_id=staff.id,
+        course_id=insurance.id,
+    )
+    last = visits.record(
+        session,
+        clinic_id=clinic.id,
+        patient_id=hanako.id,
+        actor="test",
+        now=NOW,
+        visited_at=jst(2026, 11, 20, 16),
+        staff_id=staff.id,
+        course_id=course.id,
+        payments=payments.Payments(self_pay_yen=3300, ticket_yen=1100),
+    )
+    make_booking(session, patient=hanako, course=course, starts_at=jst(2026, 12, 2, 10))
+    elsewhere = make_clinic(session, name="となり鍼灸院")
+    stranger = make_patient(session, elsewhere, name="佐藤 次郎", kana="サトウ ジロウ")
+    session.query(AuditLog).delete()  # the test's own set-up is not what is checked
+    return Front(hanako=hanako, taro=taro, stranger=stranger, visit_id=last.id)
+
+
+class _FormReader(HTMLParser):
+    """What a browser would post from the カルテ form as it stands on the page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._inside = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self._inside = "karte-form" in found.get("class", "")
+        if not self._inside:
+            return
+        name = found.get("name", "")
+        if tag == "input" and (found.get("type") != "checkbox" or "checked" in found):
+            self.fields[name] = found.get("value", "on")
+        elif tag == "textarea":
+            self._textarea = name
+            self.fields[name] = ""
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in found:
+            self.fields[self._select] = found["value"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+        elif tag in ("textarea", "select"):
+            self._textarea = self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def form_on(html: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(html)
+    assert "csrf" in reader.fields, "the page has no カルテ form"
+    return reader.fields
+
+
+def audit_rows(session: Session, patient: Patient) -> list[tuple[AuditAction, str, str | None]]:
+    rows = session.execute(
+        select(AuditLog.action, AuditLog.actor, AuditLog.detail)
+        .where(AuditLog.patient_id == patient.id)
+        .order_by(AuditLog.id)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def results(html: str) -> str:
+    return html.split('id="results-heading"')[1]
+
+
+def test_search_folds_hiragana_and_half_width_kana(web: TestClient, front: Front) -> None:
+    sign_in(web)
+    found = results(web.get("/patients", params={"q": "さとう"}).text)
+    assert "佐藤 花子" in found
+    assert "090-1234-5678" in found
+    assert "2026年11月20日（金）" in found  # the last of her two visits
+    assert "2回" in found
+    assert "田中 太郎" not in found
+    assert "佐藤 次郎" not in found  # a patient of another clinic
+    assert "田中 太郎" in results(web.get("/patients", params={"q": "ﾀﾅｶ"}).text)
+
+
+def test_search_by_phone_digits(web: TestClient, front: Front) -> None:
+    sign_in(web)
+    found = results(web.get("/patients", params={"q": "1111-2222"}).text)
+    assert f'href="/patients/{front.taro.id}"' in found
+    assert "佐藤 花子" not in found
+    nothing = web.get("/patients", params={"q": "0000000"}).text
+    assert "に当てはまる方は見つかりませんでした" in nothing
+
+
+def test_without_a_query_the_latest_visitors_come_first(web: TestClient, front: Front) -> None:
+    sign_in(web)
+    page = web.get("/patients").text
+    found = results(page)
+    assert "最近来院された方" in page
+    assert found.index("佐藤 花子") < found.index("田中 太郎")
+    assert "来院なし" in found  # 田中 has never come
+    assert "佐藤 次郎" not in found
+
+
+def test_a_long_list_is_cut_at_fifty_and_says_so(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    clinic_id = front.hanako.clinic_id
+    for number in range(55):
+        session.add(
+            Patient(clinic_id=clinic_id, name=f"山本 {number}", created_at=NOW, updated_at=NOW)
+        )
+    session.flush()
+    sign_in(web)
+    page = web.get("/patients", params={"q": "山本"}).text
+    assert page.count('href="/patients/') == 50
+    assert "50件を超えて見つかりました" in page
+    assert "50件まで表示" in page
+
+
+def test_the_karte_shows_identity_contact_notes_bookings_and_visits(
+    web: TestClient, front: Front
+) -> None:
+    sign_in(web)
+    page = web.get(f"/patients/{front.hanako.id}").text
+    assert "佐藤 花子さんのカルテ" in page
+    assert "1985年4月1日（41歳）" in page
+    assert "ホームページ" in page
+    assert "hanako@example.jp" in page
+    assert "夫と娘(小3)" in page
+    assert "ブロックされています" in page
+    assert "初検日</dt><dd>2026年11月10日（火）" in page
+    upcoming = page.split('id="bookings-heading"')[1].split('id="visits-heading"')[0]
+    assert "2026年12月2日（水）" in upcoming
+    assert "承認待ち" in upcoming
+    history = page.split('id="visits-heading"')[1]
+    assert history.index("2026年11月20日") < history.index("2026年11月10日")  # newest first
+    assert "鈴木 一郎" in history
+    assert "継続" in history
+    assert "3,300円" in history  # self-pay
+    assert "1,100円" in history  # ticket
+    assert "4,400円" in history  # the visit's total
+    assert "1,500円" in history  # the insurance visit's claim
+    assert "2,000円" in history  # and its total with the 500 yen co-pay
+
+
+def test_viewing_a_karte_is_audited(web: TestClient, front: Front, session: Session) -> None:
+    sign_in(web)
+    assert web.get("/patients").status_code == 200
+    assert audit_rows(session, front.hanako) == []  # the search list is not the カルテ
+    assert web.get(f"/patients/{front.hanako.id}").status_code == 200
+    assert audit_rows(session, front.hanako) == [
+        (AuditAction.READ, "dashboard", None),
+        (AuditAction.READ, "dashboard", "visits (2)"),
+    ]
+
+
+def test_an_amended_visit_says_so(web: TestClient, front: Front, session: Session) -> None:
+    visits.amend(
+        session, visit_id=front.visit_id, actor="test", now=NOW, reason="金額の誤り", ticket_yen=0
+    )
+    sign_in(web)
+    history = web.get(f"/patients/{front.hanako.id}").text.split('id="visits-heading"')[1]
+    assert "訂正1回" in history
+
+
+def test_editing_a_note_changes_only_that_field_and_is_audited(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    assert form["phone"] == "090-1234-5678"
+    assert form["note_family"] == "夫と娘(小3)"
+    form["note_hobbies"] = "ゴルフ\r\n週末は釣り"
+    answer = web.post(f"/patients/{front.hanako.id}", data=form)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/patients/{front.hanako.id}?notice=updated"
+    session.refresh(front.hanako)
+    assert front.hanako.note_hobbies == "ゴルフ\n週末は釣り"
+    assert front.hanako.phone == "+819012345678"
+    assert front.hanako.consent_updated_at is None  # consents were not touched
+    assert (AuditAction.UPDATE, "dashboard", "fields note_hobbies") in audit_rows(
+        session, front.hanako
+    )
+    page = web.get(answer.headers["location"]).text
+    assert "カルテを更新しました。" in page
+    assert "週末は釣り" in page
+
+
+def test_tags_consents_and_a_full_width_postal_code(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.taro.id}").text)
+    form |= {"tags": "紹介、腰痛, 紹介", "consent_sms": "on", "postal_code": "１５０－０００１"}
+    form["next_visit_likelihood"] = "high"
+    assert web.post(f"/patients/{front.taro.id}", data=form).status_code == 303
+    session.refresh(front.taro)
+    assert sorted(tag.tag for tag in front.taro.tags) == ["紹介", "腰痛"]
+    assert front.taro.consent_sms is True
+    assert front.taro.consent_line is False
+    assert front.taro.consent_updated_at == NOW
+    assert front.taro.postal_code == "150-0001"
+    assert front.taro.next_visit_likelihood == "high"
+
+
+def test_a_bad_phone_number_is_explained_and_nothing_typed_is_lost(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    form |= {"phone": "12345", "note_job": "看護師", "email": "hanako@"}
+    answer = web.post(f"/patients/{front.hanako.id}", data=form)
+    assert answer.status_code == 422
+    phone = answer.text.split('id="f-phone"')[1].split("</div>")[0]
+    assert 'value="12345"' in phone
+    assert karte_form.PHONE_ERROR in phone
+    email = answer.text.split('id="f-email"')[1].split("</div>")[0]
+    assert "メールアドレスの形式が正しくありません" in email
+    kept = form_on(answer.text)
+    assert kept["note_job"] == "看護師"
+    assert kept["email"] == "hanako@"
+    session.refresh(front.hanako)
+    assert front.hanako.phone == "+819012345678"
+    assert front.hanako.note_job is None
+    assert AuditAction.UPDATE not in [row[0] for row in audit_rows(session, front.hanako)]
+
+
+def test_a_change_saved_meanwhile_is_not_overwritten(
+    web: TestClient, front: Front, session: Session, clock: list
+) -> None:
+    sign_in(web)
+    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    theirs = dict(mine, note_likes="和菓子")
+    clock[0] = jst(2026, 11, 30, 9)
+    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    mine["note_job"] = "教師"
+    answer = web.post(f"/patients/{front.hanako.id}", data=mine)
+    assert answer.status_code == 422
+    assert "別の画面でカルテが更新されました" in answer.text
+    session.refresh(front.hanako)
+    assert front.hanako.note_job is None
+    assert front.hanako.note_likes == "和菓子"
+    again = form_on(answer.text)
+    assert again["note_job"] == "教師"  # kept, and now saved against what is shown
+    assert web.post(f"/patients/{front.hanako.id}", data=again).status_code == 303
+    session.refresh(front.hanako)
+    assert front.hanako.note_job == "教師"
+
+
+def test_a_form_without_its_token_is_refused(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    del form["csrf"]
+    form["note_job"] = "不正な書き込み"
+    answer = web.post(f"/patients/{front.hanako.id}", data=form)
+    assert answer.status_code == 403
+    session.refresh(front.hanako)
+    assert front.hanako.note_job is None
+
+
+def test_signed_out_browsers_go_to_the_sign_in_page(web: TestClient, front: Front) -> None:
+    for answer in (
+        web.get("/patients"),
+        web.get(f"/patients/{front.hanako.id}"),
+        web.post(f"/patients/{front.hanako.id}", data={"note_job": "x"}),
+    ):
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login"
+
+
+@pytest.mark.parametrize("path", ["/patients/999999", "/patients/abc", "/patients/0"])
+def test_an_unknown_karte_is_a_japanese_404(web: TestClient, front: Front, path: str) -> None:
+    sign_in(web)
+    answer = web.get(path)
+    assert answer.status_code == 404
+    assert "カルテが見つかりません" in answer.text
+
+
+def test_a_patient_of_another_clinic_is_not_shown_or_changed(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    answer = web.get(f"/patients/{front.stranger.id}")
+    assert answer.status_code == 404
+    assert "佐藤 次郎" not in answer.text
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    changed = web.post(f"/patients/{front.stranger.id}", data=dict(form, note_job="x"))
+    assert changed.status_code == 404
+    session.refresh(front.stranger)
+    assert front.stranger.note_job is None
+    assert audit_rows(session, front.stranger) == []
+
+
+def test_a_merged_karte_points_to_the_one_it_was_merged_into(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.taro.id}").text)
+    front.taro.merged_into_id = front.hanako.id
+    session.flush()
+    page = web.get(f"/patients/{front.taro.id}").text
+    assert f'<a href="/patients/{front.hanako.id}">佐藤 花子さんのカルテ' in page
+    assert 'class="karte-form"' not in page
+    refused = web.post(f"/patients/{front.taro.id}", data=dict(form, note_job="x"))
+    assert refused.status_code == 422
+    assert karte_form.MERGED_ERROR in refused.text
+    session.refresh(front.taro)
+    assert front.taro.note_job is None
+
+
+def test_age_counts_full_years() -> None:
+    from backend.web import karte_view
+
+    assert karte_view.age(date(1985, 12, 1), date(2026, 11, 30)) == 40
+    assert karte_view.age(date(1985, 11, 30), date(2026, 11, 30)) == 41
