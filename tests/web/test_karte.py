@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from backend import payments, visits
 from backend.models import AuditAction, AuditLog, Media, Patient, PaymentKind
-from backend.web import karte_form
+from backend.web import karte_form, karte_view
 from tests.factories import (
     NOW,
     jst,
@@ -392,8 +392,26 @@ def test_a_merged_karte_points_to_the_one_it_was_merged_into(
     assert front.taro.note_job is None
 
 
-def test_age_counts_full_years() -> None:
-    from backend.web import karte_view
+def test_an_overlong_note_is_explained_with_its_limit(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    answer = web.post(f"/patients/{front.hanako.id}", data=dict(form, note_likes="あ" * 4001))
+    assert answer.status_code == 422
+    likes = answer.text.split('id="f-note_likes"')[1].split("</div>")[0]
+    assert "4000文字以内で入力してください。" in likes
+    assert form_on(answer.text)["note_likes"] == "あ" * 4001
+    session.refresh(front.hanako)
+    assert front.hanako.note_likes == "甘いもの"
 
+
+def test_without_a_clinic_the_pages_say_so(web: TestClient) -> None:
+    sign_in(web)
+    assert "院が登録されていません" in web.get("/patients").text
+    assert web.get("/patients/1").status_code == 404
+
+
+def test_age_counts_full_years() -> None:
     assert karte_view.age(date(1985, 12, 1), date(2026, 11, 30)) == 40
     assert karte_view.age(date(1985, 11, 30), date(2026, 11, 30)) == 41
