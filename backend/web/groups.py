@@ -97,6 +97,7 @@ def ltv_chart(rows: Sequence[LtvRow]) -> charts.Chart:
 
 def daily_chart(days: Sequence[DayReport]) -> charts.Chart:
     """This month's bookings made, cancellations and visits, day by day."""
+    # Lines, not bars: three series over 31 days would be bars under 5 px wide.
     month = f"{days[0].day.year}年{days[0].day.month}月" if days else ""
     return charts.line_chart(
         key="days",
