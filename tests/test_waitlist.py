@@ -186,6 +186,24 @@ def test_a_cancellation_is_offered_only_to_waiters_it_fits(session: Session) -> 
     assert len(rows(session, "waitlist:offer")) == 1
 
 
+def test_a_waiter_who_booked_that_day_another_way_gets_no_offer(session: Session) -> None:
+    at = place(session)
+    booked_otherwise = waiter(session, at, "別口 人", at.pelvis)
+    still_waiting = waiter(session, at, "待つ 人", at.pelvis)
+    # Booked Tuesday evening by phone after joining the waitlist for Tuesday.
+    make_booking(
+        session, patient=booked_otherwise, course=at.pelvis, starts_at=jst(2026, 12, 1, 17)
+    )
+
+    cancel(session, at.freed)
+    assert offered(session) == 1
+
+    (sent,) = rows(session, "waitlist:offer")
+    assert sent.patient_id == still_waiting.id
+    entries = {entry.patient_id: entry.status for entry in session.scalars(select(WaitlistEntry))}
+    assert entries == {booked_otherwise.id: WaitStatus.BOOKED, still_waiting.id: WaitStatus.WAITING}
+
+
 def test_a_declined_request_frees_its_start_too(session: Session) -> None:
     at = place(session)
     waiter(session, at, "合う 人", at.pelvis)

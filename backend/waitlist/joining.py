@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from backend.booking import availability
 from backend.errors import Invalid, NotFound
-from backend.models import Clinic, Patient, WaitlistEntry, WaitlistOffer, WaitStatus
+from backend.models import (
+    Booking,
+    BookingStatus,
+    Clinic,
+    Patient,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitStatus,
+)
 
 
 def join(
@@ -128,3 +136,27 @@ def waiting(
     if patient_id is not None:
         query = query.where(WaitlistEntry.patient_id == patient_id)
     return list(session.scalars(query.order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
+
+
+def without_booked(
+    session: Session, entries: list[WaitlistEntry], *, day: date, zone: ZoneInfo, now: datetime
+) -> list[WaitlistEntry]:
+    """The entries whose patient still has no booking that day; the others booked it some
+    other way (in chat, by phone, at the desk), so their waiting is over: marked booked."""
+    if not entries:
+        return []
+    start = datetime.combine(day, time(), tzinfo=zone)
+    booked = set(
+        session.scalars(
+            select(Booking.patient_id).where(
+                Booking.patient_id.in_({entry.patient_id for entry in entries}),
+                Booking.status.in_((BookingStatus.REQUESTED, BookingStatus.CONFIRMED)),
+                Booking.starts_at >= start,
+                Booking.starts_at < start + timedelta(days=1),
+            )
+        )
+    )
+    for entry in entries:
+        if entry.patient_id in booked:
+            entry.status, entry.updated_at = WaitStatus.BOOKED, now
+    return [entry for entry in entries if entry.patient_id not in booked]

@@ -63,10 +63,12 @@ def offer(
     if start <= now or freeing.offered(session, freeing.Freed(booking_id, start)):
         return None
     clinic = availability.get_clinic(session, freed_booking.clinic_id)
-    day = start.astimezone(ZoneInfo(clinic.timezone)).date()
+    zone = ZoneInfo(clinic.timezone)
+    day = start.astimezone(zone).date()
+    waiting = joining.waiting(session, clinic.id, day)
     waiters = [
         entry
-        for entry in joining.waiting(session, clinic.id, day)
+        for entry in joining.without_booked(session, waiting, day=day, zone=zone, now=now)
         if _on_line(session, entry) and _fits(session, entry, start, now)
     ]
     if not waiters:
