@@ -121,7 +121,8 @@ def _message(refused: DomainError, clinic: Clinic, now: datetime) -> str:
 
 
 def _media_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() else None
+    # Nine digits at most: an id past 64 bits would overflow the database driver.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def _month(text: str) -> date | None:

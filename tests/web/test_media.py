@@ -113,6 +113,7 @@ def test_saving_the_same_media_and_month_again_updates_it(
         ({"month": "2026-13"}, "month", "年月は「2026-11」のように入力してください。"),
         ({"media_id": "999999"}, "media_id", "媒体を選んでください。"),
         ({"media_id": ""}, "media_id", "媒体を選んでください。"),
+        ({"media_id": "9" * 20}, "media_id", "媒体を選んでください。"),
     ],
 )
 def test_a_refused_entry_says_why_next_to_the_field_and_keeps_what_was_typed(
