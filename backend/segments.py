@@ -32,8 +32,10 @@ from backend.errors import Invalid
 from backend.models import Clinic, Course, Media, Patient, PatientTag, Staff, Visit
 
 MAX_VISITS = 100_000
-# Japanese mobile numbers (070/080/090) in E.164; messaging.send checks each number again.
+# Japanese mobile numbers (070/080/090) in E.164: +81, the prefix without its 0, eight more
+# digits. messaging.is_mobile (phonenumbers) says the same of every such number.
 MOBILE_PREFIXES = ("+8170", "+8180", "+8190")
+MOBILE_LENGTH = 13
 
 
 def _printable(value: str) -> str:
@@ -148,7 +150,8 @@ def line_ok() -> ColumnElement[bool]:
 
 def sms_ok() -> ColumnElement[bool]:
     mobile = or_(*(Patient.phone.startswith(prefix) for prefix in MOBILE_PREFIXES))
-    return and_(mobile, Patient.consent_sms, ~Patient.sms_opted_out)
+    length = func.length(Patient.phone) == MOBILE_LENGTH
+    return and_(mobile, length, Patient.consent_sms, ~Patient.sms_opted_out)
 
 
 def email_ok() -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from backend import segments
+from backend import messaging, segments
 from backend.errors import Invalid
 from backend.models import Clinic, Course, Media, Patient, PatientTag, Staff, Visit
 from tests.factories import NOW, jst, make_clinic, make_course, make_patient, make_staff
@@ -171,3 +171,26 @@ def test_a_bad_segment_names_the_field(data: dict[str, Any], field: str) -> None
     with pytest.raises(Invalid) as caught:
         segments.parse(data)
     assert caught.value.context["field"] == field
+
+
+def test_sms_reach_in_sql_agrees_with_the_check_made_when_sending(session: Session) -> None:
+    clinic = make_clinic(session)
+    phones = [
+        "+819012345678",  # 090 mobile
+        "+818012345678",  # 080
+        "+817012345678",  # 070
+        "+81312345678",  # Tokyo landline
+        "+815012345678",  # 050 IP phone: no SMS
+        "+8190123456",  # too short to be a mobile
+        "+81901234567890",  # too long
+        "+12065550100",  # not Japanese
+    ]
+    for n, phone in enumerate(phones):
+        make_patient(session, clinic, name=f"番号 {n}", phone=phone, consent_sms=True)
+
+    segment = segments.Segment(channel="sms")
+    found = session.scalars(segments.patients(session, clinic=clinic, segment=segment))
+    in_sql = {patient.phone for patient in found}
+
+    assert in_sql == {phone for phone in phones if messaging.is_mobile(phone)}
+    assert len(in_sql) == 3
