@@ -83,6 +83,16 @@ BARE_TWIML = (
     '<Redirect method="POST">/bare</Redirect></Response>'
 )
 BARE = "/bare"
+SERVERS: dict[str, int] = {}  # base URL → process id, for the CPU each one spends
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 VOICE = call_wire.VOICE_PATH
 
 
@@ -145,6 +155,7 @@ def serve(target: str, env: Callable[[str], dict[str, str]]) -> Iterator[str]:
     process = subprocess.Popen(command, env={**os.environ, **env(url)})
     try:
         _wait(url, process)
+        SERVERS[url] = process.pid
         yield url
     finally:
         process.terminate()
@@ -185,12 +196,14 @@ class Calls:
     statuses: list[float] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)  # each turn's place in its call (0: incoming)
+    cpu: float = 0.0  # the server's CPU seconds while these calls were made
 
     def add(self, other: Calls) -> Calls:
         self.turns += other.turns
         self.steps += other.steps
         self.statuses += other.statuses
         self.sids += other.sids
+        self.cpu += other.cpu
         return self
 
 
@@ -309,8 +322,11 @@ def measure(pool: Pool, base: str, args: argparse.Namespace) -> dict[str, Calls]
     for number in range(args.rounds):
         first = concurrent * (1 + number * each)
         calls = {"first": first, "concurrent": concurrent, "each": each, "think": think}
-        totals["bare"].add(round_trip(pool, base, BARE, **calls))
-        totals["voice"].add(round_trip(pool, base, VOICE, **calls))
+        for side, path in (("bare", BARE), ("voice", VOICE)):
+            began = cpu_seconds(SERVERS[base])
+            done = round_trip(pool, base, path, **calls)
+            done.cpu = cpu_seconds(SERVERS[base]) - began
+            totals[side].add(done)
     totals["voice"].sids += warm_up.sids  # they must have their call_log rows too
     return totals
 
@@ -339,6 +355,14 @@ def report(totals: dict[str, Calls], args: argparse.Namespace) -> tuple[float, f
     print(
         f"status callbacks: p50 {percentile(statuses, 0.5):.2f} ms, "
         f"p99 {percentile(statuses, 0.99):.2f} ms"
+    )
+    per_request = {
+        side: 1000 * calls.cpu / (len(calls.turns) + len(calls.statuses))
+        for side, calls in totals.items()
+    }
+    print(
+        f"server CPU per request: bare {per_request['bare']:.2f} ms, voice "
+        f"{per_request['voice']:.2f} ms (turns and status callbacks, SMS sending included)"
     )
     return percentile(voice, 0.99), ratios[0], ratios[1]
 

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from backend import calls
 from backend.api import deps
 from backend.errors import DomainError, NotFound
-from backend.web import answers, auth, cookies, dashboard, media, today
+from backend.web import alerts, answers, auth, cookies, dashboard, media, today
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -26,6 +27,8 @@ NOTICES = {
     "declined": "お断りしました。患者さまへ別の日時のご案内を送ります。",
     "gone": "このご予約はすでに対応済みか、保留期限が過ぎています。一覧を更新しました。",
     "signed_out": "ログアウトしました。",
+    "call_done": "折り返しの電話を対応済みにしました。",
+    "call_gone": "この電話はすでに対応済みです。",
     "spend_saved": "広告費を保存しました。",
 }
 BACK_TO = {"today": "/", "requests": "/bookings/requests"}  # fixed targets: no open redirect
@@ -92,6 +95,8 @@ def today_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Resp
                 "day": today.day_label(day),
                 "bookings": today.bookings_on(session, clinic=clinic, day=day),
                 "requests": today.waiting_requests(session, clinic=clinic, now=now),
+                "alerts": alerts.alerts(session, clinic=clinic, now=now),
+                "calls": alerts.owed_calls(session, clinic=clinic, now=now),
             }
     return _render(request, "today.html", web_session, **context, notice=_notice(request))
 
@@ -132,6 +137,23 @@ def decline(
 ) -> Response:
     """お断り: decline the request and queue the patient's message, in one transaction."""
     return _answer(request, answers.decline, booking_id, store=store, now=now, csrf=csrf, back=back)
+
+
+@router.post("/calls/{call_id}/done")
+def call_done(
+    request: Request, call_id: int, *, store: deps.StoreDep, now: deps.NowDep, csrf: Token = ""
+) -> Response:
+    """対応済みにする: the caller has been called back (the first mark stays)."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    try:
+        with store.transaction() as session:
+            clinic = today.first_clinic(session)
+            if clinic is None:
+                raise NotFound("no clinic yet")
+            first = calls.follow_up(session, clinic_id=clinic.id, call_id=call_id, now=now)
+    except DomainError:
+        first = False
+    return RedirectResponse(f"/?notice={'call_done' if first else 'call_gone'}", status_code=303)
 
 
 @router.get("/dashboard")
