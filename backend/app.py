@@ -84,19 +84,27 @@ def create_app(
         before=[functools.partial(inbound.process, store, clock=clock)],
     )
     if settings.worker.events == "worker":
-        app.state.kick = _leave_to_the_worker
+        app.state.kick = _LeftToTheWorker()
     errors.install(app, settings)
-    app.include_router(routes.router)
+    # The webhooks first: routes are matched in order, and they are the hot path.
     app.include_router(webhook.router)
     app.include_router(telephony.webhook.router)
     app.include_router(telephony.sms_inbound.router)
+    app.include_router(routes.router)
     pages.install(app)  # the staff dashboard under /
     karte.install(app)  # its カルテ pages, under /patients
     return app
 
 
-def _leave_to_the_worker() -> None:
-    """The kick of a web process whose events `uketsuke worker` answers: nothing to do."""
+class _LeftToTheWorker:
+    """The kick of a web process whose events `uketsuke worker` answers: nothing to run,
+    so a webhook never starts a background task for it."""
+
+    def poke(self) -> bool:
+        return False
+
+    def __call__(self) -> None:
+        """Nothing: the worker looks for the events itself."""
 
 
 def create_app_with_worker() -> FastAPI:

@@ -79,6 +79,8 @@ def bench_app() -> FastAPI:
         await request.body()
         return {"ok": True}
 
+    # Matched first, as the app matches its webhooks first: only the work differs.
+    app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 

@@ -105,6 +105,8 @@ def bench_app() -> FastAPI:
         dict(parse_qsl((await request.body()).decode()))
         return Response(BARE_TWIML, media_type="text/xml")
 
+    # Matched first, as the app matches its webhooks first: only the work differs.
+    app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 

@@ -2,9 +2,10 @@
 sending pauses until the month turns (in the clinic's zone), instead of burning retries.
 
 The alert cannot go through LINE, which is what ran out: it is an ERROR in the log, once
-per pause, a line at the top of `uketsuke outbox list`, and a warning on the dashboard. While paused, the clinic's
-LINE rows stay pending and are not claimed (reminders/claims.py); `resume_line`, one of
-the worker's steps, lifts a pause whose time has come.
+per pause, a line at the top of `uketsuke outbox list`, and a warning on the dashboard.
+While paused, the clinic's LINE rows stay pending and are not claimed
+(reminders/claims.py); `resume_line`, one of the worker's steps, lifts a pause whose time
+has come.
 """
 
 from __future__ import annotations
