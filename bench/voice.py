@@ -252,7 +252,8 @@ def one_call(
     """Call number `index` of this run: the turns of its script, each after about `think`
     seconds, then (voice only) the status callback. Every call comes from a number never
     seen, so every caller is new."""
-    caller = f"+8190{RUN:02d}{index:06d}"
+    # 090-1xxx-xxxx: every number of it is a mobile (090-0xxx is not, and gets no SMS).
+    caller = f"+81901{RUN:02d}{index:05d}"
     call = call_wire.Call(call_wire.new_call_sid(), ACCOUNT_SID, caller, CLINIC_NUMBER)
     done, inputs = Calls(), iter(script(index))
     request: Next | None = (public + path, call.params("ringing"))
