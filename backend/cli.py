@@ -119,7 +119,8 @@ def _seed(database: Database, *, patients: int, years: int, seed: int) -> None:
     console.print(
         f"seeded clinic {summary.clinic_id}: {summary.patients:,} patients "
         f"(+{summary.merged_duplicates} merged duplicates), {summary.bookings:,} bookings, "
-        f"{summary.visits:,} visits, {summary.upcoming:,} upcoming bookings"
+        f"{summary.visits:,} visits, {summary.upcoming:,} upcoming bookings, "
+        f"{summary.calls:,} phone calls"
     )
 
 

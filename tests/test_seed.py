@@ -25,6 +25,8 @@ from backend.models import (
     Booking,
     BookingChange,
     BookingStatus,
+    CallLog,
+    CallOutcome,
     Clinic,
     ClosedDay,
     Course,
@@ -40,6 +42,7 @@ from backend.models import (
     Visit,
 )
 from backend.seed import SeedSummary, seed_clinic
+from backend.seed import calls as seed_calls
 from tests.factories import NOW
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -368,3 +371,26 @@ def test_history_starts_years_before_now(seeded: Seeded) -> None:
     assert seeded.summary.first_day == date(2025, 11, 30)
     first = min(b.starts_at for b in bookings(seeded))
     assert local(first).date() >= seeded.summary.first_day
+
+
+def test_the_phone_line_has_a_call_log_behind_its_kpis(seeded: Seeded) -> None:
+    logged = rows(seeded, lambda s: list(s.scalars(select(CallLog).order_by(CallLog.id))))
+    phone_bookings = [
+        item for item in bookings(seeded) if item.source == Source.PHONE and item.created_at <= NOW
+    ]
+
+    assert len(logged) == seeded.summary.calls > len(phone_bookings) > 0
+    outcomes = Counter(call.outcome for call in logged)
+    # Every booking made by phone was a call that made a request.
+    assert outcomes[CallOutcome.REQUEST_MADE] == len(phone_bookings)
+    assert {CallOutcome.MISSED, CallOutcome.INFORMATION, CallOutcome.TRANSFERRED} <= set(outcomes)
+    assert all(call.started_at <= call.ended_at <= NOW for call in logged)
+    owed = [call for call in logged if call.outcome in seed_calls.OWED]
+    called_back = [call for call in owed if call.followed_up_at is not None]
+    assert 0 < len(called_back) < len(owed)
+    assert all(call.followed_up_at > call.started_at for call in called_back)
+    assert all(call.from_number is None or PHONE.match(call.from_number) for call in logged), (
+        "every caller's number is a Japanese mobile or landline, or withheld"
+    )
+    assert len({call.call_sid for call in logged}) == len(logged)
+    assert seed_calls.CLINIC_NUMBER in {call.to_number for call in logged}

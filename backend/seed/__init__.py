@@ -8,6 +8,7 @@ ahead. The same arguments always give the same rows: every choice comes from one
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from sqlalchemy import update
 
 from backend.db import Database
 from backend.models import BookingStatus, Clinic
-from backend.seed import booking_rows, charts, clinic, media, setup, writer
+from backend.seed import booking_rows, calls, charts, clinic, media, setup, writer
 from backend.seed.drafts import PatientDraft
 from backend.seed.history import FUTURE_DAYS, History
 from backend.seed.patients import make_patients
@@ -49,6 +50,7 @@ class SeedSummary:
     pending_requests: int
     booking_changes: int
     media_spend_months: int
+    calls: int = 0
 
 
 def seed_clinic(
@@ -84,10 +86,10 @@ def seed_clinic(
         rng, plan, patients, first_day=first_day, weights=weights, now=now, progress=progress
     )
     duplicates = charts.duplicates(rng, history.patients, now)
-    changes = _write(
+    changes, logged = _write(
         database, rng, plan=plan, history=history, duplicates=duplicates, progress=progress
     )
-    return _summary(
+    summary = _summary(
         clinic_id=plan.clinic_id,
         first_day=first_day,
         history=history,
@@ -95,6 +97,7 @@ def seed_clinic(
         changes=changes,
         spend_rows=spend_rows,
     )
+    return dataclasses.replace(summary, calls=logged)
 
 
 def _simulate(
@@ -128,13 +131,23 @@ def _write(
     history: History,
     duplicates: list[PatientDraft],
     progress: Progress | None,
-) -> int:
-    """Write patients, bookings and merges; return how many booking changes were written."""
+) -> tuple[int, int]:
+    """Write patients, bookings, merges and the call log; return how many booking changes
+    and calls were written."""
     ids = writer.write_patients(database, plan, history.patients + duplicates, progress)
     # Ids follow the order bookings were made in, as they would in the running system.
     bookings = sorted(history.bookings, key=lambda draft: (draft.created_at, draft.starts_at))
     changes = booking_rows.write_bookings(database, plan, bookings, ids, progress)
     writer.write_merges(database, plan, duplicates, ids)
+    logged = calls.write_calls(
+        database,
+        rng,
+        plan=plan,
+        bookings=bookings,
+        patients=history.patients + duplicates,
+        ids=ids,
+        now=history.now,
+    )
     with database.transaction() as session:
         # Availability caches are keyed by these tokens: fresh ones say "the schedule and
         # what it is made of changed" (the rows above were written without the ORM).
@@ -144,7 +157,7 @@ def _write(
             .where(Clinic.id == plan.clinic_id)
             .values(schedule_token=token, config_token=token)
         )
-    return changes
+    return changes, logged
 
 
 def years_before(day: date, years: int) -> date:
