@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +65,25 @@ def chromium(profile: Path) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+def gone(driver: Any, element: Any, seconds: float = 10) -> None:
+    """Wait until the page `element` was on has been replaced (a click that submits a form
+    or follows a link has loaded the next page)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def replaced(_: Any) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            # While the old page unloads, chromedriver may report its node this way instead
+            # of as a stale element.
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, seconds).until(replaced)

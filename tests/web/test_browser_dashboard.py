@@ -94,19 +94,17 @@ def wait_for(driver: Any, condition: Any) -> Any:
 
 def sign_in(driver: Any, site: Site, password: str) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as seen
 
     driver.get(f"{site.url}/login")
     field = driver.find_element(By.ID, "password")
     field.send_keys(password)
     button = driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button")
     button.click()
-    wait_for(driver, seen.staleness_of(button))
+    browser.gone(driver, button)
 
 
 def test_signing_in_wrong_then_right_and_out(driver: Any, site: Site) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as seen
 
     driver.get(f"{site.url}/dashboard")
     assert driver.current_url == f"{site.url}/login"
@@ -119,7 +117,7 @@ def test_signing_in_wrong_then_right_and_out(driver: Any, site: Site) -> None:
     assert driver.find_element(By.TAG_NAME, "h1").text.startswith("2026年11月30日（月）の予約")
     logout = driver.find_element(By.CSS_SELECTOR, "form.logout button")
     logout.click()
-    wait_for(driver, seen.staleness_of(logout))
+    browser.gone(driver, logout)
     assert "ログアウトしました" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     driver.get(f"{site.url}/")
     assert driver.current_url == f"{site.url}/login"
@@ -127,7 +125,6 @@ def test_signing_in_wrong_then_right_and_out(driver: Any, site: Site) -> None:
 
 def test_approving_a_request_in_the_browser(driver: Any, site: Site) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as seen
 
     sign_in(driver, site, PASSWORD)
     day = driver.find_element(By.CSS_SELECTOR, "table.today").text
@@ -137,7 +134,7 @@ def test_approving_a_request_in_the_browser(driver: Any, site: Site) -> None:
     assert "佐藤 花子" in row.text
     approve = row.find_element(By.CSS_SELECTOR, "button.approve")
     approve.click()
-    wait_for(driver, seen.staleness_of(approve))
+    browser.gone(driver, approve)
     assert "承認しました" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert not driver.find_elements(By.ID, f"request-{site.request_id}")
     with site.database.reader() as session:

@@ -78,10 +78,9 @@ def wait_for(driver: Any, condition: Any) -> Any:
 
 
 def click_and_wait(driver: Any, element: Any) -> None:
-    from selenium.webdriver.support import expected_conditions as seen
 
     element.click()
-    wait_for(driver, seen.staleness_of(element))
+    browser.gone(driver, element)
 
 
 def sign_in(driver: Any, site: Site) -> None:

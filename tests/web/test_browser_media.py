@@ -99,13 +99,12 @@ def wait_for(driver: Any, condition: Any) -> Any:
 
 def sign_in(driver: Any, site: Site) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as seen
 
     driver.get(f"{site.url}/login")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     button = driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button")
     button.click()
-    wait_for(driver, seen.staleness_of(button))
+    browser.gone(driver, button)
 
 
 def november(driver: Any, site: Site) -> Any:
@@ -118,7 +117,6 @@ def november(driver: Any, site: Site) -> Any:
 
 def test_entering_a_months_spend_changes_the_cost_per_new_patient(driver: Any, site: Site) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as seen
     from selenium.webdriver.support.ui import Select
 
     sign_in(driver, site)
@@ -131,7 +129,7 @@ def test_entering_a_months_spend_changes_the_cost_per_new_patient(driver: Any, s
     driver.find_element(By.ID, "yen").send_keys("40000")
     button = driver.find_element(By.CSS_SELECTOR, "form[action='/media/spend'] button")
     button.click()
-    wait_for(driver, seen.staleness_of(button))
+    browser.gone(driver, button)
     assert driver.find_element(By.CSS_SELECTOR, "[role=status]").text == "広告費を保存しました。"
     cell = november(driver, site).text
     assert "広告費 40,000円" in cell
@@ -140,14 +138,13 @@ def test_entering_a_months_spend_changes_the_cost_per_new_patient(driver: Any, s
 
 def test_a_refused_amount_is_explained_next_to_the_field(driver: Any, site: Site) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as seen
 
     sign_in(driver, site)
     driver.get(f"{site.url}/media")
     driver.find_element(By.ID, "yen").send_keys("四万円")
     button = driver.find_element(By.CSS_SELECTOR, "form[action='/media/spend'] button")
     button.click()
-    wait_for(driver, seen.staleness_of(button))
+    browser.gone(driver, button)
     error = driver.find_element(By.ID, "yen-error")
     assert error.text == "広告費は0円以上の整数（円）で入力してください。"
     assert error.is_displayed()
