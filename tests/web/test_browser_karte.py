@@ -71,14 +71,7 @@ def site(committed: Database, driver: Any) -> Iterator[Site]:
         served.stop()
 
 
-def wait_for(driver: Any, condition: Any) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, WAIT_SECONDS).until(condition)
-
-
 def click_and_wait(driver: Any, element: Any) -> None:
-
     element.click()
     browser.gone(driver, element)
 
