@@ -19,9 +19,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
 from backend import inbox
+from backend.api import deps
 from backend.models import Clinic
 from backend.settings import Settings
 from bot import events, recording
@@ -80,7 +80,7 @@ async def _take(
         log.error("LINE webhook: events could not be recorded (%s)", type(error).__name__)
         log.debug("LINE webhook failure", exc_info=True)
         return _refusal(503, "the events could not be recorded now", "unavailable")
-    return JSONResponse({}, background=_kick(request) if recorded else None)
+    return JSONResponse({}, background=deps.kick_after(request) if recorded else None)
 
 
 _recorders = threading.Lock()
@@ -98,16 +98,6 @@ def _recorder(app: FastAPI, settings: Settings) -> recording.Recorder:
             )
             app.state.line_recorder = found
     return found
-
-
-def _kick(request: Request) -> BackgroundTask | None:
-    """Handle and answer the events after the response, unless a run already under way
-    will see them (a thread for each webhook of a burst costs more than their handling)."""
-    kick = request.app.state.kick
-    poke = getattr(kick, "poke", None)  # tests may set a plain function
-    if poke is not None and not poke():
-        return None
-    return BackgroundTask(kick)
 
 
 def record(
@@ -152,7 +142,5 @@ def _clinic_id(session: Session, configured: int | None) -> int:
     return int(clinic_id)
 
 
-def _refusal(
-    status: int, detail: str, code: str, background: BackgroundTask | None = None
-) -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code}, status_code=status, background=background)
+def _refusal(status: int, detail: str, code: str) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status)

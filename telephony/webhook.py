@@ -27,6 +27,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
+from backend.api import deps
 from backend.conversation.model import CallStarted, Dialed, Event, Keys, Silence, Text
 from backend.settings import Settings
 from telephony import clinics, signature, turns, twiml
@@ -101,7 +102,7 @@ async def status(request: Request) -> Response:
         log.error("Twilio status callback not recorded (%s)", type(error).__name__)
         log.debug("Twilio status callback failure", exc_info=True)
         return Response(status_code=503)
-    return Response(status_code=204, background=_kick(request) if new else None)
+    return Response(status_code=204, background=deps.kick_after(request) if new else None)
 
 
 @router.post(twiml.FALLBACK_PATH, include_in_schema=False)
@@ -201,7 +202,7 @@ async def _step(
         log.error("Twilio %s %s:%d failed (%s)", kind, call_sid, turn, type(error).__name__)
         log.debug("Twilio turn failure", exc_info=True)
         return _twiml(twiml.apology(settings.twilio.voice))
-    return _twiml(answer.twiml, background=_kick(request) if answer.queued else None)
+    return _twiml(answer.twiml, background=deps.kick_after(request) if answer.queued else None)
 
 
 async def _verified(request: Request, path: str) -> MultiDict | Response:
@@ -228,16 +229,6 @@ def _settings(request: Request) -> Settings:
 def _now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now
-
-
-def _kick(request: Request) -> BackgroundTask | None:
-    """Send what the step queued (an SMS, a note to the staff group) after the answer,
-    unless a run already under way will see it."""
-    kick = request.app.state.kick
-    poke = getattr(kick, "poke", None)  # tests may set a plain function
-    if poke is not None and not poke():
-        return None
-    return BackgroundTask(kick)
 
 
 def _twiml(document: str, background: BackgroundTask | None = None) -> Response:

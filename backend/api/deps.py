@@ -11,6 +11,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from backend.settings import Settings
 
@@ -74,3 +75,14 @@ async def require_token(
 StoreDep = Annotated[Store, Depends(get_store)]
 NowDep = Annotated[datetime, Depends(get_now)]
 ActorDep = Annotated[str, Depends(require_token)]
+
+
+def kick_after(request: Request) -> BackgroundTask | None:
+    """The app's kick (handle recorded events, send what is queued) to run after the
+    response, unless a run already under way will see the new work: a thread for each
+    webhook of a burst would cost more than the work itself."""
+    kick = request.app.state.kick
+    poke = getattr(kick, "poke", None)  # tests may set a plain function
+    if poke is not None and not poke():
+        return None
+    return BackgroundTask(kick)

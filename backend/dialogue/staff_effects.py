@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import booking, notify, staff_links
+from backend import booking, calls, notify, staff_links
 from backend.conversation import words
 from backend.conversation.model import Facts
 from backend.dialogue import staff_agenda_effects
@@ -187,14 +187,15 @@ def _moment(text: str) -> datetime:
 def _call_done(session: Session, facts: Facts, args: Mapping[str, Any]) -> dict[str, Any]:
     common.require_staff(facts)
     clinic = common.clinic(session, facts)
-    call = session.get(CallLog, int(args["call_id"]))
-    if call is None or call.clinic_id != clinic.id:
-        raise NotFound("no such call")
+    call_id = int(args["call_id"])
+    first = calls.follow_up(session, clinic_id=clinic.id, call_id=call_id, now=facts.now)
+    call = session.get(CallLog, call_id)
+    assert call is not None
+    assert call.followed_up_at is not None
     number = words.phone(call.from_number) if call.from_number else "番号非通知"
-    if call.followed_up_at is not None:
+    if not first:
         at = words.moment(call.followed_up_at.astimezone(common.zone(session, facts)))
         return {"already": True, "at": at, "number": number}
-    call.followed_up_at = facts.now
     return {"number": number, "by": common.staff_name(session, facts.actor)}
 
 
