@@ -6,16 +6,14 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from backend import kpi
+from backend import cli_clinic, kpi
 from backend.db import Database
 from backend.kpi import report
 from backend.models import Clinic
@@ -81,13 +79,13 @@ def kpi_command(
     ] = None,
 ) -> None:
     """Print the clinic's KPIs for a month, or the months up to it."""
-    moment = _moment(now)
+    moment = moment_of(now)
     database = Database(get_settings().database_url)
     try:
         with database.reader() as session:
-            found = _clinic(session, clinic)
+            found = cli_clinic.chosen(session, clinic)
             zone = ZoneInfo(found.timezone)
-            until = _month(month) or moment.astimezone(zone).date()
+            until = month_of(month) or moment.astimezone(zone).date()
             reports = kpi.trend(session, clinic_id=found.id, months=months, until=until, now=moment)
     finally:
         database.dispose()
@@ -97,7 +95,7 @@ def kpi_command(
         console.print(_table(found, reports))
 
 
-def _moment(raw: str | None) -> datetime:
+def moment_of(raw: str | None) -> datetime:
     if raw is None:
         return datetime.now(UTC)
     try:
@@ -109,7 +107,7 @@ def _moment(raw: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _month(raw: str | None) -> date | None:
+def month_of(raw: str | None) -> date | None:
     if raw is None:
         return None
     try:
@@ -118,27 +116,6 @@ def _month(raw: str | None) -> date | None:
         raise typer.BadParameter(
             f"not a month like 2026-11: {raw}", param_hint="--month"
         ) from error
-
-
-def _clinic(session: Session, clinic_id: int | None) -> Clinic:
-    """The clinic asked for, or the only one there is."""
-    if clinic_id is not None:
-        found = session.get(Clinic, clinic_id)
-        if found is None:
-            _fail(f"clinic {clinic_id} not found")
-        return found
-    clinics = list(session.scalars(select(Clinic).order_by(Clinic.id).limit(10)))
-    if not clinics:
-        _fail("no clinic yet: run `uketsuke seed` (demo data) or create one first")
-    if len(clinics) > 1:
-        ids = ", ".join(str(found.id) for found in clinics)
-        _fail(f"there are several clinics ({ids}): choose one with --clinic ID")
-    return clinics[0]
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
 
 
 def _table(clinic: Clinic, reports: list[report.MonthReport]) -> Table:

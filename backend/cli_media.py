@@ -5,7 +5,7 @@ page does."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 # The --now, --month and --clinic options read as `uketsuke kpi` reads them.
-from backend import cli_kpi
+from backend import cli_clinic, cli_kpi
 from backend.db import Database
 from backend.errors import DomainError
 from backend.kpi import calendar, spend
@@ -38,11 +38,11 @@ def list_command(
     now: NowOption = None,
 ) -> None:
     """Print each active media's spend, new patients and cost per new patient by month."""
-    moment = cli_kpi._moment(now)
+    moment = cli_kpi.moment_of(now)
     database = Database(get_settings().database_url)
     try:
         with database.reader() as session:
-            found = cli_kpi._clinic(session, clinic)
+            found = cli_clinic.chosen(session, clinic)
             today = calendar.local_day(moment, calendar.clinic_zone(session, found.id))
             rows = spend.spend_table(session, clinic_id=found.id, until=today, months=months)
     finally:
@@ -59,13 +59,13 @@ def spend_command(
     now: NowOption = None,
 ) -> None:
     """Set what one media cost in one month (saving the same month again replaces it)."""
-    moment = cli_kpi._moment(now)
-    first = cli_kpi._month(month)
+    moment = cli_kpi.moment_of(now)
+    first = cli_kpi.month_of(month)
     assert first is not None  # --month is required
     database = Database(get_settings().database_url)
     try:
         with database.transaction() as session:
-            found = cli_kpi._clinic(session, clinic)
+            found = cli_clinic.chosen(session, clinic)
             media_id = _media_id(session, found, media)
             try:
                 spend.set_spend(
@@ -77,7 +77,7 @@ def spend_command(
                     now=moment,
                 )
             except DomainError as refused:
-                _fail(_refusal(refused))
+                cli_clinic.fail(_refusal(refused))
     finally:
         database.dispose()
     console.print(f"広告費を保存しました: {media} {first.year}年{first.month}月 {yen:,}円")
@@ -91,7 +91,8 @@ def _media_id(session: Session, clinic: Clinic, name: str) -> int:
         names = session.scalars(
             select(Media.name).where(Media.clinic_id == clinic.id).order_by(Media.sort_order)
         ).all()
-        _fail(f"媒体「{name}」は登録されていません（登録済み: {'、'.join(names) or 'なし'}）。")
+        known = "、".join(names) or "なし"
+        cli_clinic.fail(f"媒体「{name}」は登録されていません（登録済み: {known}）。")
     return found
 
 
@@ -115,8 +116,3 @@ def _cell(item: spend.SpendMonth) -> str:
     paid = "—" if item.spend_yen is None else f"¥{item.spend_yen:,}"
     cost = "—" if item.cost_per_new_yen is None else f"¥{item.cost_per_new_yen:,}"
     return f"{paid} / 新患{item.new_patients} / 単価{cost}"
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import staff_links
+from backend import cli_clinic, staff_links
 from backend.db import Database
 from backend.errors import DomainError
 from backend.models import Clinic, LinkCode, StaffRole
@@ -57,7 +56,7 @@ def add(
     """Add a staff member and print the one-time code that links their LINE account."""
     now = datetime.now(UTC)
     with _session() as session:
-        clinic_row = _clinic(session, clinic)
+        clinic_row = cli_clinic.chosen(session, clinic)
         member, link = staff_links.add_staff(
             session, clinic_id=clinic_row.id, name=name, kana=kana, role=role, now=now
         )
@@ -77,7 +76,7 @@ def link(
     now = datetime.now(UTC)
     with _session() as session:
         member = staff_links.member(session, staff_id=staff_id)
-        clinic_row = _clinic(session, member.clinic_id)
+        clinic_row = cli_clinic.chosen(session, member.clinic_id)
         code = staff_links.issue(
             session, clinic_id=clinic_row.id, purpose="staff_user", staff_id=member.id, now=now
         )
@@ -90,7 +89,7 @@ def link_group(clinic: ClinicOption = None) -> None:
     """Print a code that makes a LINE group the clinic's staff group."""
     now = datetime.now(UTC)
     with _session() as session:
-        clinic_row = _clinic(session, clinic)
+        clinic_row = cli_clinic.chosen(session, clinic)
         code = staff_links.issue(session, clinic_id=clinic_row.id, purpose="staff_group", now=now)
     typer.echo(f"スタッフグループ連携コード / staff group code:  {code.code}")
     _print_expiry(clinic_row, code)
@@ -102,7 +101,7 @@ def link_group(clinic: ClinicOption = None) -> None:
 def list_staff(clinic: ClinicOption = None) -> None:
     """Show the staff and whether their LINE accounts (and the staff group) are linked."""
     with _session() as session:
-        clinic_row = _clinic(session, clinic)
+        clinic_row = cli_clinic.chosen(session, clinic)
         table = Table("ID", "名前 / name", "役割 / role", "LINE")
         for member in staff_links.roster(session, clinic_id=clinic_row.id):
             linked = "連携済み / linked" if member.line_user_id else "未連携 / not linked"
@@ -111,27 +110,6 @@ def list_staff(clinic: ClinicOption = None) -> None:
         console.print(table)
         group = "連携済み / linked" if clinic_row.line_staff_group_id else "未連携 / not linked"
         console.print(f"スタッフグループ / staff group: {group}")
-
-
-def _clinic(session: Session, clinic_id: int | None) -> Clinic:
-    """The clinic asked for, or the only one there is."""
-    if clinic_id is not None:
-        found = session.get(Clinic, clinic_id)
-        if found is None:
-            _fail(f"clinic {clinic_id} not found")
-        return found
-    clinics = list(session.scalars(select(Clinic).order_by(Clinic.id).limit(10)))
-    if not clinics:
-        _fail("no clinic yet: run `uketsuke seed` (demo data) or create one first")
-    if len(clinics) > 1:
-        ids = ", ".join(str(found.id) for found in clinics)
-        _fail(f"there are several clinics ({ids}): choose one with --clinic ID")
-    return clinics[0]
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
 
 
 def _print_user_code(clinic: Clinic, link: LinkCode) -> None:
