@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,22 @@ from backend.models import CallLog, CallOutcome
 OWED = (CallOutcome.MISSED, CallOutcome.ABANDONED, CallOutcome.CALLBACK_REQUESTED)
 # Older calls are past helping: the digest and the dashboard stop listing them.
 WITHIN = timedelta(days=7)
+
+
+class Call(NamedTuple):
+    """A call_log row as a phone turn reads it (backend.dialogue.phone_calls), without the
+    ORM: every turn of every call reads one."""
+
+    id: int
+    clinic_id: int
+    call_sid: str
+    from_number: str | None
+    patient_id: int | None
+    booking_id: int | None
+    outcome: CallOutcome
+    last_step: str | None
+    started_at: datetime
+    ended_at: datetime | None
 
 
 def to_follow_up(session: Session, *, clinic_id: int, now: datetime) -> Sequence[CallLog]:

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from backend import message_rules, messaging, outbox
+from backend.calls import Call
 from backend.conversation import staff_calls, words
 from backend.conversation.model import Card, Choice, Reply, Say
 from backend.models import (
     Booking,
     BookingStatus,
-    CallLog,
     CallOutcome,
     Clinic,
     Party,
@@ -272,7 +272,7 @@ def _phone_words(number: str | None) -> str:
 
 
 def _call_rows(
-    session: Session, clinic: Clinic, call: CallLog, number: str | None
+    session: Session, clinic: Clinic, call: Call, number: str | None
 ) -> list[tuple[str, str]]:
     rows = [
         ("電話", _phone_words(number)),
@@ -285,7 +285,7 @@ def _call_rows(
 
 
 def _call_to_staff(
-    session: Session, clinic: Clinic, card: Card, *, kind: str, call: CallLog, now: datetime
+    session: Session, clinic: Clinic, card: Card, *, kind: str, call: Call, now: datetime
 ) -> None:
     if clinic.line_staff_group_id is None:
         return
@@ -302,7 +302,7 @@ def _call_to_staff(
 
 
 def callback_requested(
-    session: Session, *, call: CallLog, reason: str, number: str | None, now: datetime
+    session: Session, *, call: Call, reason: str, number: str | None, now: datetime
 ) -> None:
     """A caller asked to be called back: staff get the number, when, who, and why
     (`reason` in words, e.g. 「スタッフ不在（転送に応答なし）」; never anything medical)."""
@@ -318,7 +318,7 @@ def callback_requested(
     _call_to_staff(session, clinic, card, kind="callback", call=call, now=now)
 
 
-def call_missed(session: Session, *, call: CallLog, step: str, now: datetime) -> None:
+def call_missed(session: Session, *, call: Call, step: str, now: datetime) -> None:
     """A call ended before anything was done for the caller (missed, or hung up mid-way):
     a short alert with the number, the time and how far they got (`step`, in words)."""
     clinic = session.get(Clinic, call.clinic_id)

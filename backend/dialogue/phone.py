@@ -19,13 +19,14 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from backend import notify
+from backend.calls import Call
 from backend.conversation import phone
 from backend.conversation import phone_common as states
 from backend.conversation import phone_texts as texts
 from backend.conversation.model import Event, Facts, Hangup, Reply
 from backend.dialogue import facts, phone_effects, runner
 from backend.dialogue import phone_calls as calls
-from backend.models import CallLog, CallOutcome, Clinic, ConversationState
+from backend.models import CallOutcome, Clinic, ConversationState
 
 CHANNEL = "phone"
 # Twilio statuses of a call that never reached the attendant.
@@ -68,7 +69,7 @@ def handle(
         facts=load,
         performers=phone_effects.PERFORMERS,
     )
-    call.last_step = state
+    calls.change(session, call, last_step=state)
     return replies
 
 
@@ -95,17 +96,22 @@ def call_ended(
         )
     if call.ended_at is not None:  # a redelivered callback
         return
-    call.ended_at = now
-    call.duration_seconds = duration_seconds
-    call.twilio_status = status[:TWILIO_STATUS_LENGTH]
     if _nothing_done(call):
         missed = status in NOT_CONNECTED or call.last_step in GREETING_STEPS
-        call.outcome = CallOutcome.MISSED if missed else CallOutcome.ABANDONED
+        call = call._replace(outcome=CallOutcome.MISSED if missed else CallOutcome.ABANDONED)
         _follow_up(session, call, now)
+    calls.change(
+        session,
+        call,
+        ended_at=now,
+        duration_seconds=duration_seconds,
+        twilio_status=status[:TWILIO_STATUS_LENGTH],
+        outcome=call.outcome,
+    )
     _forget_conversation(session, clinic_id, call_sid)
 
 
-def _nothing_done(call: CallLog) -> bool:
+def _nothing_done(call: Call) -> bool:
     """Whether the caller hung up before anything was done for them. Hearing the hours is
     something, if they hung up after it; not if they went on and broke off a booking."""
     if call.outcome == CallOutcome.INFORMATION:
@@ -113,7 +119,7 @@ def _nothing_done(call: CallLog) -> bool:
     return call.outcome == CallOutcome.IN_PROGRESS
 
 
-def _follow_up(session: Session, call: CallLog, now: datetime) -> None:
+def _follow_up(session: Session, call: Call, now: datetime) -> None:
     """Tell staff, and text a mobile caller back with the clinic's LINE link."""
     notify.call_missed(session, call=call, step=texts.step_words(call.last_step), now=now)
     number = calls.caller(call)

@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from backend import booking, notify, patients
+from backend.calls import Call
 from backend.conversation import phone_common as effects
 from backend.conversation.model import Facts, Result
 from backend.conversation.phone_sms import is_mobile
@@ -27,7 +28,6 @@ from backend.errors import DeadlinePassed, Invalid, NotFound
 from backend.models import (
     Booking,
     BookingStatus,
-    CallLog,
     CallOutcome,
     Party,
     Patient,
@@ -67,8 +67,8 @@ def _request(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping
         staff_id=staff_id,
     )
     notify.request_created(session, booking=made, now=facts.now)
-    call.patient_id, call.booking_id = patient.id, made.id
-    calls.note(call, CallOutcome.REQUEST_MADE)
+    outcome = calls.weightier(CallOutcome.REQUEST_MADE, call.outcome)
+    calls.change(session, call, patient_id=patient.id, booking_id=made.id, outcome=outcome)
     return {
         "booking_id": made.id,
         "status": made.status.value,
@@ -78,7 +78,7 @@ def _request(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping
     }
 
 
-def _patient(session: Session, facts: Facts, call: CallLog, *, name: str) -> Patient:
+def _patient(session: Session, facts: Facts, call: Call, *, name: str) -> Patient:
     """The confirmed caller; else the patient with this number and the name heard; else a
     new カルテ with the name as heard (unverified) and the caller's number."""
     if facts.patient is not None:
@@ -115,7 +115,7 @@ def _same_name(session: Session, clinic_id: int, number: str, name: str) -> Pati
     return matches[0] if len(matches) == 1 else None
 
 
-def _sms_route(session: Session, call: CallLog, patient: Patient) -> str:
+def _sms_route(session: Session, call: Call, patient: Patient) -> str:
     """How the confirmation SMS goes: to the caller's mobile, to a mobile the caller keys
     in ("ask"), or not at all (opted out)."""
     number = calls.caller(call)
@@ -127,7 +127,7 @@ def _sms_route(session: Session, call: CallLog, patient: Patient) -> str:
 # The caller's bookings
 
 
-def _callers_booking(session: Session, facts: Facts, call: CallLog, booking_id: object) -> Booking:
+def _callers_booking(session: Session, facts: Facts, call: Call, booking_id: object) -> Booking:
     """A booking of a patient with the caller's number; any other is "not found"."""
     found = session.get(Booking, booking_id) if isinstance(booking_id, int) else None
     number = calls.caller(call)
@@ -180,12 +180,10 @@ def _listed(found: Booking, zone: ZoneInfo, now: datetime, deadline: timedelta) 
     }
 
 
-def _too_late(
-    session: Session, facts: Facts, call: CallLog, found: Booking, change: bool
-) -> Result:
+def _too_late(session: Session, facts: Facts, call: Call, found: Booking, change: bool) -> Result:
     """After the deadline: staff are told and will call back."""
     notify.late_cancel_attempt(session, booking=found, now=facts.now, change=change)
-    calls.note(call, CallOutcome.CALLBACK_REQUESTED)
+    calls.note(session, call, CallOutcome.CALLBACK_REQUESTED)
     name = effects.RESCHEDULE if change else effects.CANCEL
     return Result(name, ok=False, data={"code": DeadlinePassed.code})
 
@@ -202,8 +200,8 @@ def _cancel(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[
     except DeadlinePassed:
         return _too_late(session, facts, call, found, change=False)
     notify.patient_cancelled(session, booking=found, now=facts.now)
-    call.booking_id = found.id
-    calls.note(call, CallOutcome.CANCELLED)
+    outcome = calls.weightier(CallOutcome.CANCELLED, call.outcome)
+    calls.change(session, call, booking_id=found.id, outcome=outcome)
     return {
         "booking_id": found.id,
         "start": _local(session, facts, found.starts_at),
@@ -230,8 +228,8 @@ def _reschedule(
     except DeadlinePassed:
         return _too_late(session, facts, call, found, change=True)
     notify.patient_moved(session, booking=found, previous_start=previous, now=facts.now)
-    call.booking_id = found.id
-    calls.note(call, CallOutcome.CHANGED)
+    outcome = calls.weightier(CallOutcome.CHANGED, call.outcome)
+    calls.change(session, call, booking_id=found.id, outcome=outcome)
     return {
         "booking_id": found.id,
         "status": found.status.value,

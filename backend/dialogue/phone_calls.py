@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, select
-from sqlalchemy.exc import IntegrityError
+import sqlalchemy
+from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend import outbox, patients
 from backend.booking import schedule
+from backend.calls import Call
 from backend.conversation.model import Effect, Facts, PatientInfo, Result
 from backend.conversation.phone_sms import is_mobile
 from backend.dialogue import patient_common as common
@@ -35,45 +38,70 @@ _WEIGHT = {
     CallOutcome.REQUEST_MADE: 6,
 }
 
+# Plain statements on the session's connection, built once: every turn of every call
+# reads its call_log row and writes to it, and the ORM's loading and unit of work cost
+# more than the statements. Nothing in a turn loads a CallLog through the ORM.
+_LOG = cast(sqlalchemy.Table, CallLog.__table__)
 _CALL = (
-    select(CallLog)
-    .where(CallLog.clinic_id == bindparam("clinic_id"), CallLog.call_sid == bindparam("sid"))
+    select(*(_LOG.c[name] for name in Call._fields))
+    .where(_LOG.c.clinic_id == bindparam("clinic_id"), _LOG.c.call_sid == bindparam("sid"))
     .with_for_update()
 )
+# Without values: the SET clause is made of the columns each execution is given.
+_CHANGE = update(_LOG).where(_LOG.c.id == bindparam("call_id"))
 
 
-def locked(session: Session, *, clinic_id: int, call_sid: str) -> CallLog | None:
+def _open(dialect: Any) -> Any:
+    # call_sid is unique: of two first requests of one call racing, one row goes in and
+    # the other request finds it (and waits for its lock) below.
+    return (
+        dialect.insert(_LOG)
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+        .returning(_LOG.c.id)
+    )
+
+
+_OPENS = {"postgresql": _open(postgresql), "sqlite": _open(sqlite)}
+
+
+def locked(session: Session, *, clinic_id: int, call_sid: str) -> Call | None:
     """The call's row, locked until the transaction ends (a turn and the status callback
     of one call never interleave)."""
-    return session.scalar(_CALL, {"clinic_id": clinic_id, "sid": call_sid})
+    params = {"clinic_id": clinic_id, "sid": call_sid}
+    row = session.connection().execute(_CALL, params).first()
+    return Call(*row) if row is not None else None
 
 
-def opened(
-    session: Session, *, clinic_id: int, call_sid: str, caller: str, now: datetime
-) -> CallLog:
-    """The call's row, created on its first turn (call_sid is unique: a second request of
-    the same call that races this one finds the row instead)."""
+def opened(session: Session, *, clinic_id: int, call_sid: str, caller: str, now: datetime) -> Call:
+    """The call's row, created on its first turn (a second request of the same call that
+    races this one finds the row instead)."""
     found = locked(session, clinic_id=clinic_id, call_sid=call_sid)
     if found is not None:
         return found
-    call = CallLog(
+    call = Call(
+        id=0,
         clinic_id=clinic_id,
         call_sid=call_sid,
         from_number=caller or None,
+        patient_id=None,
+        booking_id=None,
         outcome=CallOutcome.IN_PROGRESS,
+        last_step=None,
         started_at=now,
+        ended_at=None,
     )
-    try:
-        with session.begin_nested():
-            session.add(call)
-    except IntegrityError:
+    connection = session.connection()
+    values = call._asdict()
+    del values["id"]
+    call_id = connection.execute(_OPENS[connection.dialect.name], values).scalar()
+    if call_id is None:
         found = locked(session, clinic_id=clinic_id, call_sid=call_sid)
         assert found is not None
         return found
-    return call
+    return call._replace(id=call_id)
 
 
-def of(session: Session, facts: Facts) -> CallLog:
+def of(session: Session, facts: Facts) -> Call:
     """The call a phone effect works for (the conversation's subject is the CallSid)."""
     call = locked(session, clinic_id=facts.clinic.id, call_sid=facts.subject)
     if call is None:
@@ -81,13 +109,23 @@ def of(session: Session, facts: Facts) -> CallLog:
     return call
 
 
-def note(call: CallLog, outcome: CallOutcome) -> None:
+def change(session: Session, call: Call, **values: Any) -> None:
+    """Write some columns of the call's row."""
+    session.connection().execute(_CHANGE, {"call_id": call.id, **values})
+
+
+def weightier(outcome: CallOutcome, than: CallOutcome) -> CallOutcome:
+    """`outcome` when it says the call got somewhere weightier than `than`, else `than`."""
+    return outcome if _WEIGHT.get(outcome, 0) > _WEIGHT.get(than, 0) else than
+
+
+def note(session: Session, call: Call, outcome: CallOutcome) -> None:
     """Record how far the call got, unless it already got somewhere weightier."""
-    if _WEIGHT.get(outcome, 0) > _WEIGHT.get(call.outcome, 0):
-        call.outcome = outcome
+    if weightier(outcome, call.outcome) != call.outcome:
+        change(session, call, outcome=outcome)
 
 
-def caller(call: CallLog) -> str:
+def caller(call: Call) -> str:
     """The caller's number in E.164, or "" when withheld or not a phone number."""
     try:
         return patients.normalize_phone(call.from_number or "")
@@ -95,10 +133,15 @@ def caller(call: CallLog) -> str:
         return ""
 
 
-def patient_info(session: Session, call: CallLog) -> PatientInfo | None:
+_PATIENT = select(Patient.id, Patient.name).where(Patient.id == bindparam("patient_id"))
+
+
+def patient_info(session: Session, call: Call) -> PatientInfo | None:
     """Who the caller is, once known (confirmed, or registered by a request)."""
-    patient = session.get(Patient, call.patient_id) if call.patient_id else None
-    return PatientInfo(patient.id, patient.name) if patient is not None else None
+    if not call.patient_id:
+        return None
+    row = session.connection().execute(_PATIENT, {"patient_id": call.patient_id}).first()
+    return PatientInfo(row.id, row.name) if row is not None else None
 
 
 def is_open(session: Session, clinic: Clinic, now: datetime) -> bool:
@@ -119,7 +162,7 @@ def opted_out(session: Session, clinic_id: int, number: str) -> bool:
 def text(
     session: Session,
     *,
-    call: CallLog,
+    call: Call,
     to: str,
     body: str,
     purpose: str,

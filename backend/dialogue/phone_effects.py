@@ -91,7 +91,7 @@ def _identify(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mappin
         or patient.phone != number
     ):
         raise NotFound("patient not found", field="patient_id")
-    call.patient_id = patient.id
+    calls.change(session, call, patient_id=patient.id)
     return {"patient_id": patient.id}
 
 
@@ -101,7 +101,7 @@ def _outcome(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping
     outcome = OUTCOMES.get(str(args.get("outcome")))
     if outcome is None:
         raise Invalid("unknown outcome", field="outcome")
-    calls.note(calls.of(session, facts), outcome)
+    calls.note(session, calls.of(session, facts), outcome)
     return {"outcome": str(args.get("outcome"))}
 
 
@@ -123,7 +123,7 @@ def _callback(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mappin
     else:
         words = texts.CALLBACK_REASONS.get(reason, texts.CALLBACK_REASONS[effects.FAILED])
         notify.callback_requested(session, call=call, reason=words, number=number, now=facts.now)
-    calls.note(call, CallOutcome.CALLBACK_REQUESTED)
+    calls.note(session, call, CallOutcome.CALLBACK_REQUESTED)
     return {"reason": reason, "number": number}
 
 

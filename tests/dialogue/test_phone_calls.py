@@ -84,7 +84,10 @@ class Call:
 
     @property
     def log(self) -> CallLog:
-        return self.session.scalars(select(CallLog).where(CallLog.call_sid == self.sid)).one()
+        """The call's row as the database has it now: turns write it with plain statements,
+        which do not refresh a CallLog the session loaded before."""
+        query = select(CallLog).where(CallLog.call_sid == self.sid)
+        return self.session.scalars(query.execution_options(populate_existing=True)).one()
 
     def sms(self) -> list[OutboxMessage]:
         """The SMS rows queued so far."""
