@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from backend import booking, notify, patients
@@ -104,18 +104,8 @@ def _patient(session: Session, facts: Facts, call: Call, *, name: str) -> Patien
     )
 
 
-# Only ids and names, as a plain statement built once: most callers are new, and loading
-# whole カルテ through the ORM to compare names costs more than the rest of the lookup.
-_SAME_NUMBER = select(Patient.id, Patient.name).where(
-    Patient.clinic_id == bindparam("clinic_id"),
-    Patient.phone == bindparam("number"),
-    Patient.merged_into_id.is_(None),
-)
-
-
 def _same_name(session: Session, clinic_id: int, number: str, name: str) -> Patient | None:
-    params = {"clinic_id": clinic_id, "number": number}
-    rows = session.connection().execute(_SAME_NUMBER, params).all()
+    rows = calls.with_number(session, clinic_id, number)
     matches = [row.id for row in rows if patients.fold(row.name) == patients.fold(name)]
     return session.get(Patient, matches[0]) if len(matches) == 1 else None
 

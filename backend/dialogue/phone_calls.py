@@ -5,12 +5,12 @@ the clinic is open, and the SMS that may follow a call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -144,10 +144,40 @@ def patient_info(session: Session, call: Call) -> PatientInfo | None:
     return PatientInfo(row.id, row.name) if row is not None else None
 
 
-def is_open(session: Session, clinic: Clinic, now: datetime) -> bool:
+# Only ids and names, as a plain statement built once: most callers are new, and loading
+# whole カルテ through the ORM to compare names costs more than the rest of the lookup.
+_WITH_NUMBER = select(Patient.id, Patient.name).where(
+    Patient.clinic_id == bindparam("clinic_id"),
+    Patient.phone == bindparam("number"),
+    Patient.merged_into_id.is_(None),
+)
+
+
+def with_number(session: Session, clinic_id: int, number: str) -> Sequence[Row[int, str]]:
+    """The id and name of each patient (not merged away) with this phone number."""
+    params = {"clinic_id": clinic_id, "number": number}
+    return session.connection().execute(_WITH_NUMBER, params).all()
+
+
+# The clinic's schedule settings (schedule.ClinicRules) without loading the whole clinic:
+# every call asks whether the clinic is open.
+_RULES = select(
+    Clinic.id,
+    Clinic.timezone,
+    Clinic.slot_step_minutes,
+    Clinic.holidays_closed,
+    Clinic.schedule_token,
+    Clinic.config_token,
+).where(Clinic.id == bindparam("clinic_id"))
+
+
+def is_open(session: Session, clinic_id: int, now: datetime) -> bool:
     """Whether `now` is inside the clinic's opening hours (closed days and, if the clinic
     closes on them, public holidays count as closed)."""
-    return schedule.is_open(session, clinic=clinic, now=now)
+    rules = session.connection().execute(_RULES, {"clinic_id": clinic_id}).first()
+    if rules is None:
+        raise NotFound("clinic not found", field="clinic_id")
+    return schedule.is_open(session, clinic=rules, now=now)
 
 
 # Built once and run on the connection: every call that ends in an SMS asks it, twice

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from backend import notify, patients
@@ -27,7 +27,7 @@ from backend.dialogue import patient_free_time, phone_bookings
 from backend.dialogue import phone_calls as calls
 from backend.dialogue.runner import Performer
 from backend.errors import Invalid, NotFound
-from backend.models import Booking, BookingStatus, CallOutcome, Clinic, Patient
+from backend.models import Booking, BookingStatus, CallOutcome, Patient
 
 OUTCOMES = {"information": CallOutcome.INFORMATION, "transferred": CallOutcome.TRANSFERRED}
 _KEPT = (BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
@@ -46,33 +46,29 @@ def _performs(name: str) -> Callable[[calls.Body], calls.Body]:
 def _status(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str, Any]:
     """Open or closed now, the caller's number, and the one カルテ it belongs to (if one)."""
     call = calls.of(session, facts)
-    clinic = session.get(Clinic, facts.clinic.id)
-    if clinic is None:
-        raise NotFound("clinic not found", field="clinic_id")
     number = calls.caller(call)
     return {
-        "open": calls.is_open(session, clinic, facts.now),
+        "open": calls.is_open(session, facts.clinic.id, facts.now),
         "caller": number,
         "patient": _candidate(session, facts, number) if number else None,
     }
 
 
+# Built once: every call asks for the caller's カルテ on its first turn.
+_LAST_COURSE = (
+    select(Booking.course_id)
+    .where(Booking.patient_id == bindparam("patient_id"), Booking.status.in_(_KEPT))
+    .order_by(Booking.starts_at.desc())
+    .limit(1)
+)
+
+
 def _candidate(session: Session, facts: Facts, number: str) -> dict[str, Any] | None:
-    found = session.scalars(
-        select(Patient).where(
-            Patient.clinic_id == facts.clinic.id,
-            Patient.phone == number,
-            Patient.merged_into_id.is_(None),
-        )
-    ).all()
+    found = calls.with_number(session, facts.clinic.id, number)
     if len(found) != 1:  # nobody, or a family sharing the phone: ask no one by name
         return None
-    last = session.scalar(
-        select(Booking.course_id)
-        .where(Booking.patient_id == found[0].id, Booking.status.in_(_KEPT))
-        .order_by(Booking.starts_at.desc())
-        .limit(1)
-    )
+    params = {"patient_id": found[0].id}
+    last = session.connection().execute(_LAST_COURSE, params).scalar()
     return {"id": found[0].id, "name": found[0].name, "course_id": last}
 
 
