@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from backend import audit
@@ -74,7 +74,7 @@ def create(
     _check_names(fields)
     if "name" not in fields:
         raise Invalid("a name is required", field="name")
-    _clinic(session, clinic_id)
+    _check_clinic(session, clinic_id)
     values = _clean(session, clinic_id, fields, patient_id=None)
     patient = Patient(clinic_id=clinic_id, created_at=now, updated_at=now, **values)
     if CONSENT_FIELDS & values.keys():
@@ -134,7 +134,7 @@ def search(
     """Find patients by name, kana (either script, any width) or phone digits, in kana order."""
     if not 1 <= limit <= MAX_SEARCH:
         raise Invalid(f"limit must be between 1 and {MAX_SEARCH}", field="limit")
-    _clinic(session, clinic_id)
+    _check_clinic(session, clinic_id)
     statement = select(Patient.id, Patient.name, Patient.kana, Patient.phone).where(
         Patient.clinic_id == clinic_id
     )
@@ -247,11 +247,14 @@ def _replace_tags(patient: Patient, tags: Iterable[str]) -> bool:
     return True
 
 
-def _clinic(session: Session, clinic_id: int) -> Clinic:
-    clinic = session.get(Clinic, clinic_id)
-    if clinic is None:
+# Whether the clinic exists, as a plain statement built once: no caller needs the whole
+# clinic row, and loading it through the ORM costs more than registering the patient.
+_CLINIC = select(Clinic.id).where(Clinic.id == bindparam("clinic_id"))
+
+
+def _check_clinic(session: Session, clinic_id: int) -> None:
+    if session.connection().execute(_CLINIC, {"clinic_id": clinic_id}).first() is None:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
-    return clinic
 
 
 def _find(session: Session, patient_id: int) -> Patient:
