@@ -10,6 +10,7 @@ one event, and one whose handling keeps failing is given up after `MAX_ATTEMPTS`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,17 +23,34 @@ from backend.models import InboundEvent
 MAX_ATTEMPTS = 5
 
 
-def _insert(dialect: Any) -> Any:
+def _insert(dialect: Any, returning: Any) -> Any:
     # One statement and no race: the unique constraint decides between two deliveries.
     return (
         dialect.insert(InboundEvent)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(InboundEvent.id)
+        .returning(returning)
     )
 
 
 # Built once: on the webhook's hot path, building a statement costs more than running it.
-_INSERTS = {"postgresql": _insert(postgresql), "sqlite": _insert(sqlite)}
+_INSERTS = {
+    "postgresql": _insert(postgresql, InboundEvent.id),
+    "sqlite": _insert(sqlite, InboundEvent.id),
+}
+_INSERTS_MANY = {
+    "postgresql": _insert(postgresql, InboundEvent.external_id),
+    "sqlite": _insert(sqlite, InboundEvent.external_id),
+}
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to record with `record_many`."""
+
+    external_id: str
+    kind: str
+    payload: dict[str, Any]
+    received_at: datetime
 
 
 def record(
@@ -57,6 +75,30 @@ def record(
     }
     connection = session.connection()
     return connection.execute(_INSERTS[connection.dialect.name], values).scalar()
+
+
+def record_many(
+    session: Session, *, source: str, rows: Sequence[NewEvent], clinic_id: int | None = None
+) -> set[str]:
+    """Store several events in one statement; the external ids that were new (an id seen
+    before, or twice among `rows`, is stored once)."""
+    if not rows:
+        return set()
+    values = [
+        {
+            "clinic_id": clinic_id,
+            "source": source,
+            "external_id": row.external_id,
+            "kind": row.kind,
+            "payload": row.payload,
+            "received_at": row.received_at,
+            "attempts": 0,
+        }
+        for row in rows
+    ]
+    connection = session.connection()
+    # A list of parameters with RETURNING: SQLAlchemy sends one multi-row INSERT.
+    return set(connection.execute(_INSERTS_MANY[connection.dialect.name], values).scalars())
 
 
 def pending(session: Session, *, source: str, limit: int) -> Sequence[Row[Any]]:

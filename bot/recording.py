@@ -30,8 +30,11 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 256  # deliveries in one transaction
 IDLE_SECONDS = 30.0  # the writer thread ends after this long without work
 
-# Records one delivery's events in an open transaction; answers how many were new.
-Write = Callable[[Session, list[events.Received], datetime], int]
+# One delivery: its events, and when it was received.
+Delivery = tuple[list[events.Received], datetime]
+# Records some deliveries' events in an open transaction; answers, for each delivery, how
+# many of its events were new.
+Write = Callable[[Session, Sequence[Delivery]], list[int]]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,12 @@ class Recorder:
         self._jobs.put(_Job(received, now, loop, future))
         self._start()
         return await future
+
+    @property
+    def writing(self) -> bool:
+        """Whether the writer thread runs (it stops on `close`, or after being idle)."""
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
 
     def close(self) -> None:
         """Let the writer finish what is queued and stop (the app's shutdown)."""
@@ -111,9 +120,9 @@ class Recorder:
     def _write(self, jobs: Sequence[_Job]) -> None:
         try:
             with self.store.transaction() as session:
-                counts: list[int | BaseException] = [
-                    self.write(session, job.received, job.now) for job in jobs
-                ]
+                counts: list[int | BaseException] = list(
+                    self.write(session, [(job.received, job.now) for job in jobs])
+                )
         except Exception as error:
             if len(jobs) == 1:
                 counts = [error]
@@ -126,7 +135,7 @@ class Recorder:
     def _alone(self, job: _Job) -> int | BaseException:
         try:
             with self.store.transaction() as session:
-                return self.write(session, job.received, job.now)
+                return self.write(session, [(job.received, job.now)])[0]
         except Exception as error:
             return error
 

@@ -13,12 +13,14 @@ import hashlib
 import hmac
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from backend import inbox
 from backend.api import deps
@@ -28,8 +30,6 @@ from bot import events, recording
 
 log = logging.getLogger(__name__)
 
-router = APIRouter()
-
 SOURCE = "line"
 
 
@@ -37,12 +37,17 @@ class NoClinic(LookupError):
     """The LINE channel has no clinic to belong to (none configured, or none at all)."""
 
 
-@router.post("/line/webhook", include_in_schema=False)
-async def webhook(request: Request) -> JSONResponse:
-    """Take one webhook delivery from LINE."""
+MAX_BODY_BYTES = 1 << 20  # LINE's deliveries are a few kilobytes; refuse what is not one
+
+
+async def webhook(request: Request) -> Response:
+    """Take one webhook delivery from LINE (a hot route: `backend.api.hot`)."""
     settings: Settings = request.app.state.settings
     secret = settings.line.channel_secret.get_secret_value()
-    body = await request.body()
+    body = await _body(request)
+    if body is None:
+        log.warning("LINE webhook refused: body over %s bytes", MAX_BODY_BYTES)
+        return _refusal(413, "the body is too large", "too_large")
     if not secret:
         log.error("LINE webhook refused: UKETSUKE_LINE_CHANNEL_SECRET is not configured")
         return _refusal(401, "the webhook is not configured", "unauthorized")
@@ -58,6 +63,18 @@ async def webhook(request: Request) -> JSONResponse:
     return await _take(request, received, settings)
 
 
+async def _body(request: Request) -> bytes | None:
+    """The request's body, or None once it grows past `MAX_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def signature_is_valid(secret: str, body: bytes, signature: str) -> bool:
     """Whether `signature` is LINE's base64 HMAC-SHA256 of the raw body under `secret`."""
     # An empty secret is a key anyone can sign with.
@@ -67,9 +84,7 @@ def signature_is_valid(secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(base64.b64encode(digest), signature.encode())
 
 
-async def _take(
-    request: Request, received: list[events.Received], settings: Settings
-) -> JSONResponse:
+async def _take(request: Request, received: list[events.Received], settings: Settings) -> Response:
     """Record the events off the event loop; handle and answer them after the response."""
     now: datetime = request.app.state.clock()
     try:
@@ -80,7 +95,14 @@ async def _take(
         log.error("LINE webhook: events could not be recorded (%s)", type(error).__name__)
         log.debug("LINE webhook failure", exc_info=True)
         return _refusal(503, "the events could not be recorded now", "unavailable")
-    return JSONResponse({}, background=deps.kick_after(request) if recorded else None)
+    return Response(_EMPTY, media_type="application/json", background=_kick(request, recorded))
+
+
+_EMPTY = b"{}"
+
+
+def _kick(request: Request, recorded: int) -> BackgroundTask | None:
+    return deps.kick_after(request) if recorded else None
 
 
 _recorders = threading.Lock()
@@ -91,36 +113,41 @@ def _recorder(app: FastAPI, settings: Settings) -> recording.Recorder:
     with _recorders:
         found: recording.Recorder | None = getattr(app.state, "line_recorder", None)
         if found is None:
-            clinic_id = settings.line.clinic_id
-            found = recording.Recorder(
-                app.state.store,
-                lambda session, received, now: record(session, received, now, clinic_id),
-            )
+            found = recording.Recorder(app.state.store, Writer(settings.line.clinic_id))
             app.state.line_recorder = found
     return found
 
 
-def record(
-    session: Session, received: list[events.Received], now: datetime, clinic_id: int | None
-) -> int:
-    """Record every event of one delivery; count the new ones (a redelivered event is
-    already in the inbox and is skipped)."""
-    if not received:
-        return 0
-    clinic = _clinic_id(session, clinic_id)
-    new = [
-        inbox.record(
-            session,
-            source=SOURCE,
-            external_id=item.event_id,
-            kind=item.kind,
-            payload=item.raw,
-            now=now,
-            clinic_id=clinic,
-        )
+class Writer:
+    """Records deliveries for the channel's clinic. The clinic is looked up on the first
+    write and then kept: clinics are never deleted, and a query per webhook to find the
+    same id again cost as much as recording its event."""
+
+    def __init__(self, configured: int | None) -> None:
+        self.configured = configured
+        self.clinic_id: int | None = None
+
+    def __call__(self, session: Session, deliveries: Sequence[recording.Delivery]) -> list[int]:
+        if self.clinic_id is None:
+            self.clinic_id = _clinic_id(session, self.configured)
+        return record(session, deliveries, self.clinic_id)
+
+
+def record(session: Session, deliveries: Sequence[recording.Delivery], clinic_id: int) -> list[int]:
+    """Record the events of some deliveries in one statement; for each delivery, how many of
+    its events were new (a redelivered event is already in the inbox and is skipped)."""
+    rows = [
+        inbox.NewEvent(external_id=item.event_id, kind=item.kind, payload=item.raw, received_at=now)
+        for received, now in deliveries
         for item in received
     ]
-    return sum(1 for event_id in new if event_id is not None)
+    new = inbox.record_many(session, source=SOURCE, rows=rows, clinic_id=clinic_id)
+    counts = []
+    for received, _ in deliveries:
+        mine = [item.event_id for item in received if item.event_id in new]
+        new.difference_update(mine)  # an event sent twice in one batch is new once
+        counts.append(len(mine))
+    return counts
 
 
 # Plain statements on the session's connection: every webhook runs one, and the ORM's

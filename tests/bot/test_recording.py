@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -48,18 +48,29 @@ def names(received: list[events.Received]) -> str:
     return ",".join(item.raw["name"] for item in received)
 
 
+def each(
+    write_one: Callable[[Any, list[events.Received]], int],
+) -> Callable[[Any, Sequence[recording.Delivery]], list[int]]:
+    """A batch writer from a writer of one delivery."""
+
+    def write(session: Any, deliveries: Sequence[recording.Delivery]) -> list[int]:
+        return [write_one(session, received) for received, _ in deliveries]
+
+    return write
+
+
 def test_deliveries_waiting_together_share_one_transaction() -> None:
     store = Transactions()
     first_started, go_on = threading.Event(), threading.Event()
 
-    def write(session: Any, received: list[events.Received], now: datetime) -> int:
+    def write(session: Any, received: list[events.Received]) -> int:
         if names(received) == "first":
             first_started.set()
             assert go_on.wait(timeout=10)
         session.note(names(received))
         return len(received) if names(received) != "old" else 0
 
-    recorder = recording.Recorder(store, write)  # type: ignore[arg-type]
+    recorder = recording.Recorder(store, each(write))  # type: ignore[arg-type]
 
     async def burst() -> list[int]:
         first = asyncio.ensure_future(recorder.record(delivery("first"), now=NOW))
@@ -84,7 +95,7 @@ def test_a_failing_delivery_fails_alone() -> None:
     store = Transactions()
     hold, go_on = threading.Event(), threading.Event()
 
-    def write(session: Any, received: list[events.Received], now: datetime) -> int:
+    def write(session: Any, received: list[events.Received]) -> int:
         if names(received) == "hold":
             hold.set()
             assert go_on.wait(timeout=10)
@@ -93,7 +104,7 @@ def test_a_failing_delivery_fails_alone() -> None:
         session.note(names(received))
         return 1
 
-    recorder = recording.Recorder(store, write)  # type: ignore[arg-type]
+    recorder = recording.Recorder(store, each(write))  # type: ignore[arg-type]
 
     async def burst() -> list[object]:
         held = asyncio.ensure_future(recorder.record(delivery("hold"), now=NOW))
@@ -118,17 +129,17 @@ def test_a_failing_delivery_fails_alone() -> None:
 def test_the_writer_stops_on_close_and_a_later_delivery_starts_another() -> None:
     store = Transactions()
 
-    def write(session: Any, received: list[events.Received], now: datetime) -> int:
+    def write(session: Any, received: list[events.Received]) -> int:
         session.note(names(received))
         return 1
 
-    recorder = recording.Recorder(store, write)  # type: ignore[arg-type]
+    recorder = recording.Recorder(store, each(write))  # type: ignore[arg-type]
     assert asyncio.run(recorder.record(delivery("one"), now=NOW)) == 1
-    writers = [thread for thread in threading.enumerate() if thread.name == "line-recorder"]
+    assert recorder.writing
 
     recorder.close()
 
-    assert all(not thread.is_alive() for thread in writers)
+    assert not recorder.writing
     assert asyncio.run(recorder.record(delivery("two"), now=NOW)) == 1
     recorder.close()
     assert store.committed == [["one"], ["two"]]
@@ -144,5 +155,5 @@ def test_the_webhook_records_through_the_apps_writer_which_stops_with_the_app(
         assert response.status_code == 200
         assert isinstance(app.state.line_recorder, recording.Recorder)
         assert session.scalar(select(func.count()).select_from(InboundEvent)) == 1
-    writers = [thread for thread in threading.enumerate() if thread.name == "line-recorder"]
-    assert writers == []
+        assert app.state.line_recorder.writing
+    assert not app.state.line_recorder.writing

@@ -29,7 +29,7 @@ from tests.bot.conftest import (
     sticker,
     text,
 )
-from tests.factories import NOW
+from tests.factories import NOW, make_clinic
 
 
 def inbox_rows(session: Session) -> int:
@@ -208,6 +208,39 @@ def test_without_a_clinic_nothing_is_stored_and_line_may_retry(
     assert inbox_rows(session) == 0
 
 
+def test_a_clinic_made_after_a_refusal_is_found_and_then_kept(
+    session: Session, clock: list
+) -> None:
+    app = make_app(session, clock)
+    app.state.kick = lambda: None
+    client = TestClient(app)
+
+    def deliver() -> int:
+        body = envelope(follow())
+        headers = {"X-Line-Signature": sign(body)}
+        return client.post("/line/webhook", content=body, headers=headers).status_code
+
+    assert deliver() == 503
+    first = make_clinic(session)
+    assert deliver() == 200
+    # Found on the first write that had one, then kept: no query per webhook.
+    assert app.state.line_recorder.write.clinic_id == first.id
+    assert deliver() == 200
+    assert set(session.scalars(select(InboundEvent.clinic_id))) == {first.id}
+
+
+def test_a_body_over_a_megabyte_is_refused_unread_and_nothing_is_stored(
+    line: Line, session: Session
+) -> None:
+    huge = text("あ" * 400_000)  # three bytes a character in UTF-8
+
+    response = line.post(huge)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert inbox_rows(session) == 0
+
+
 def test_the_configured_clinic_is_used(session: Session, clock: list, clinic: Clinic) -> None:
     other = Clinic(name="二号院", created_at=NOW)
     session.add(other)
@@ -257,7 +290,7 @@ def test_when_the_events_cannot_be_recorded_the_answer_is_503(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(inbox, "record", broken)
+    monkeypatch.setattr(inbox, "record_many", broken)
     response = line.post(text("予約"))
     assert response.status_code == 503
     assert session.scalars(select(InboundEvent)).all() == []

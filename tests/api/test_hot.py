@@ -1,0 +1,67 @@
+"""Hot routes: taken by exact method and path before FastAPI's layers; everything else,
+and a hot route's own failures, still get the answers the API gives."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from backend.api import hot
+
+
+def app() -> hot.App:
+    app = hot.App()
+
+    async def echo(request: Request) -> Response:
+        return PlainTextResponse(f"hot {request.app is app} {(await request.body()).decode()}")
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("患者さんの言葉")
+
+    @app.post("/echo")
+    def routed() -> str:
+        return "routed"
+
+    app.hot_route("post", "/echo", echo)
+    app.hot_route("POST", "/broken", broken)
+    return app
+
+
+def test_a_hot_route_is_served_by_its_endpoint_with_the_app_at_hand() -> None:
+    response = TestClient(app()).post("/echo", content=b"body")
+
+    assert response.text == "hot True body"
+
+
+def test_other_methods_and_paths_go_through_fastapi() -> None:
+    client = TestClient(app())
+
+    assert client.get("/echo").status_code == 405
+    assert client.post("/elsewhere").status_code == 404
+
+
+def test_a_failing_hot_route_is_a_500_logged_without_its_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="backend.api.hot")
+
+    response = TestClient(app()).post("/broken")
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert [record.getMessage() for record in errors] == ["POST /broken failed (RuntimeError)"]
+    assert all("患者" not in record.getMessage() for record in caplog.records)
+
+
+def test_under_a_root_path_everything_goes_through_fastapi() -> None:
+    mounted = app()
+    mounted.root_path = "/clinic"
+
+    response = TestClient(mounted).post("/echo", content=b"body")
+
+    assert response.json() == "routed"
