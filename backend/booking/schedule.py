@@ -20,7 +20,7 @@ from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.booking import masks
@@ -226,6 +226,18 @@ def _fixed(session: Session, clinic: ClinicRules, schedule: Schedule) -> _Fixed:
     return built
 
 
+# Built once: the phone asks whether the clinic is open on every call.
+_CLOSED_ON = (
+    select(ClosedDay.id)
+    .where(ClosedDay.clinic_id == bindparam("clinic_id"), ClosedDay.closed_on == bindparam("day"))
+    .limit(1)
+)
+_HOURS = select(OpeningHours.opens_at, OpeningHours.closes_at).where(
+    OpeningHours.clinic_id == bindparam("clinic_id"),
+    OpeningHours.weekday == bindparam("weekday"),
+)
+
+
 def is_open(session: Session, *, clinic: ClinicRules, now: datetime) -> bool:
     """Whether `now` is inside the clinic's opening hours, as `load`'s open mask would say,
     without reading staff, beds and bookings (the phone asks this on every call)."""
@@ -233,16 +245,12 @@ def is_open(session: Session, *, clinic: ClinicRules, now: datetime) -> bool:
     today = local.date()
     if clinic.holidays_closed and is_holiday(today):
         return False
-    closed = select(ClosedDay.id).where(
-        ClosedDay.clinic_id == clinic.id, ClosedDay.closed_on == today
-    )
-    if session.execute(closed.limit(1)).first() is not None:
+    params = {"clinic_id": clinic.id, "day": today}
+    if session.execute(_CLOSED_ON, params).first() is not None:
         return False
-    hours = select(OpeningHours.opens_at, OpeningHours.closes_at).where(
-        OpeningHours.clinic_id == clinic.id, OpeningHours.weekday == today.weekday()
-    )
     moment = local.time().replace(tzinfo=None)
-    return any(opens <= moment < closes for opens, closes in session.execute(hours))
+    hours = session.execute(_HOURS, {"clinic_id": clinic.id, "weekday": today.weekday()})
+    return any(opens <= moment < closes for opens, closes in hours)
 
 
 def _days(first_day: date, last_day: date) -> list[date]:
@@ -346,27 +354,35 @@ def _beds(session: Session, schedule: Schedule) -> dict[int, int]:
     return {row.id: row.capacity for row in rows}
 
 
+# Built once: every booking and every search for free times reads the bookings, and
+# building this statement cost as much as running it.
+_BOOKINGS = select(
+    Booking.id,
+    Booking.staff_id,
+    Booking.bed_id,
+    Booking.starts_at,
+    Booking.staff_ends_at,
+    Booking.ends_at,
+    Booking.status,
+    Booking.hold_until,
+).where(
+    Booking.clinic_id == bindparam("clinic_id"),
+    Booking.status.in_(OCCUPYING),
+    Booking.starts_at < bindparam("end"),
+    Booking.ends_at > bindparam("origin"),
+)
+_BOOKINGS_BUT_ONE = _BOOKINGS.where(Booking.id != bindparam("excluded"))
+
+
 def _load_bookings(
     session: Session, schedule: Schedule, end: datetime, exclude_booking_id: int | None
 ) -> None:
-    query = select(
-        Booking.id,
-        Booking.staff_id,
-        Booking.bed_id,
-        Booking.starts_at,
-        Booking.staff_ends_at,
-        Booking.ends_at,
-        Booking.status,
-        Booking.hold_until,
-    ).where(
-        Booking.clinic_id == schedule.clinic_id,
-        Booking.status.in_(OCCUPYING),
-        Booking.starts_at < end,
-        Booking.ends_at > schedule.origin,
-    )
-    if exclude_booking_id is not None:
-        query = query.where(Booking.id != exclude_booking_id)
-    for row in session.execute(query):
+    params = {"clinic_id": schedule.clinic_id, "end": end, "origin": schedule.origin}
+    if exclude_booking_id is None:
+        query = _BOOKINGS
+    else:
+        query, params["excluded"] = _BOOKINGS_BUT_ONE, exclude_booking_id
+    for row in session.execute(query, params):
         occupant = Occupant(
             booking_id=row.id,
             staff_id=row.staff_id,
