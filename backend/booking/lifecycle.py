@@ -10,10 +10,11 @@ The caller owns the transaction; these functions flush, never commit.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from backend import patients
@@ -47,15 +48,21 @@ ALLOWED: dict[str, frozenset[BookingStatus]] = {
 }
 
 
+# A plain statement built once, run on the connection: the ORM's bulk update path cost
+# more than the rest of taking the lock, on every booking change.
+_CLINICS = cast(Table, Clinic.__table__)
+_LOCK = (
+    update(_CLINICS)
+    .where(_CLINICS.c.id == bindparam("clinic_id"))
+    .values(schedule_token=bindparam("token"))
+)
+
+
 def lock_schedule(session: Session, clinic_id: int) -> Clinic:
     """Take the clinic's schedule lock for this transaction and return the fresh clinic."""
-    result = session.execute(
-        update(Clinic)
-        .where(Clinic.id == clinic_id)
-        .values(schedule_token=uuid4().hex)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 1) == 0:
+    params = {"clinic_id": clinic_id, "token": uuid4().hex}
+    result = session.connection().execute(_LOCK, params)
+    if result.rowcount == 0:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
     clinic = session.get(Clinic, clinic_id, populate_existing=True)
     assert clinic is not None
@@ -91,7 +98,8 @@ def request(
     booking = Booking(
         clinic_id=clinic.id,
         patient_id=patient.id,
-        course_id=course.id,
+        # The course itself, not only its id: the booking's card and answer read it next.
+        course=course,
         staff_id=chosen_staff,
         nominated=staff_id is not None,
         bed_id=bed_id,
