@@ -3,7 +3,16 @@
 Use it as `from backend import booking` then `booking.request(session, ...)`.
 """
 
-from backend.booking.availability import MAX_DAYS, Starts, booking_window, find_starts, free_starts
+from backend.booking.availability import (
+    MAX_DAYS,
+    BookingClinic,
+    BookingRules,
+    Starts,
+    booking_rules,
+    booking_window,
+    find_starts,
+    free_starts,
+)
 from backend.booking.lifecycle import (
     ALLOWED,
     accept,
@@ -23,9 +32,12 @@ from backend.payments import Payments
 __all__ = [
     "ALLOWED",
     "MAX_DAYS",
+    "BookingClinic",
+    "BookingRules",
     "Payments",
     "Starts",
     "accept",
+    "booking_rules",
     "booking_window",
     "cancel",
     "complete",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.booking import masks, schedule
@@ -198,6 +198,40 @@ def booking_window(clinic: Window, now: datetime) -> tuple[datetime, datetime]:
     """The earliest and latest start a patient may book at `now`."""
     earliest = now + timedelta(minutes=clinic.lead_time_minutes)
     return earliest, now + timedelta(days=clinic.horizon_days)
+
+
+class BookingClinic(schedule.ClinicRules, Window, Protocol):
+    """What finding free times needs of a clinic: a Clinic row, or `booking_rules`."""
+
+
+class BookingRules(NamedTuple):
+    """A clinic's schedule settings and booking window, read without the rest of it."""
+
+    id: int
+    timezone: str
+    slot_step_minutes: int
+    holidays_closed: bool
+    schedule_token: str
+    config_token: str
+    lead_time_minutes: int
+    horizon_days: int
+
+
+# A plain statement built once, on the connection: the phone asks on every call whether
+# the clinic is open and looks for free times on most, and a whole clinic row through the
+# ORM costs more than the rest of either.
+_CLINICS = cast(Table, Clinic.__table__)
+_BOOKING_RULES = select(*(_CLINICS.c[name] for name in BookingRules._fields)).where(
+    _CLINICS.c.id == bindparam("clinic_id")
+)
+
+
+def booking_rules(session: Session, clinic_id: int) -> BookingRules:
+    """The clinic's schedule settings and booking window, or NotFound."""
+    row = session.connection().execute(_BOOKING_RULES, {"clinic_id": clinic_id}).first()
+    if row is None:
+        raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
+    return BookingRules(*row)
 
 
 def _ceil_minute(plan: schedule.Schedule, moment: datetime) -> int:

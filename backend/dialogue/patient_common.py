@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from backend.booking.schedule import ClinicRules
 from backend.conversation.model import Effect, Facts, Result
 from backend.dialogue.runner import Performer
 from backend.errors import DomainError, Invalid, NotFound
@@ -60,7 +61,7 @@ def clinic(session: Session, facts: Facts) -> Clinic:
     return found
 
 
-def zone(found: Clinic) -> ZoneInfo:
+def zone(found: ClinicRules) -> ZoneInfo:
     return ZoneInfo(found.timezone)
 
 

@@ -23,7 +23,6 @@ from backend.conversation.model import Facts
 from backend.dialogue import patient_common as common
 from backend.dialogue.runner import Performer
 from backend.errors import Invalid
-from backend.models import Clinic
 
 DAYS_OFFERED = 8
 MAX_OFFER = 12
@@ -36,7 +35,7 @@ _performs = common.registry(PERFORMERS)
 
 def _free(
     session: Session,
-    clinic: Clinic,
+    clinic: booking.BookingClinic,
     args: Mapping[str, Any],
     *,
     first: date,
@@ -65,7 +64,7 @@ def _free(
 
 @_performs(effects.FIND_DAYS)
 def _find_days(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str, Any]:
-    clinic = common.clinic(session, facts)
+    clinic = booking.booking_rules(session, facts.clinic.id)
     zone = common.zone(clinic)
     earliest, latest = booking.booking_window(clinic, facts.now)
     first, last = earliest.astimezone(zone).date(), latest.astimezone(zone).date()
@@ -80,7 +79,7 @@ def _find_days(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mappi
 
 @_performs(effects.FIND_SLOTS)
 def _find_slots(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str, Any]:
-    clinic = common.clinic(session, facts)
+    clinic = booking.booking_rules(session, facts.clinic.id)
     zone = common.zone(clinic)
     try:
         asked = window.Window.from_args(args)
@@ -120,7 +119,11 @@ class _Found:
 
 
 def _why_none(
-    session: Session, clinic: Clinic, asked: window.Window, staff_id: object, now: datetime
+    session: Session,
+    clinic: booking.BookingClinic,
+    asked: window.Window,
+    staff_id: object,
+    now: datetime,
 ) -> str:
     """Say why the time asked for has no room: beyond the horizon, past, a closed day,
     outside hours, the nominee's day off, or full."""
@@ -154,7 +157,11 @@ def _closed_or_full(plan: schedule.Schedule, wanted: int, bookable: int, staff_i
 
 
 def _after(
-    session: Session, clinic: Clinic, args: Mapping[str, Any], end: datetime, now: datetime
+    session: Session,
+    clinic: booking.BookingClinic,
+    args: Mapping[str, Any],
+    end: datetime,
+    now: datetime,
 ) -> list[datetime]:
     """The first free starts from `end` on, looking two weeks ahead."""
     first = max(end.date(), now.astimezone(common.zone(clinic)).date())
@@ -165,7 +172,11 @@ def _after(
 
 
 def near(
-    session: Session, clinic: Clinic, args: Mapping[str, Any], start: datetime, now: datetime
+    session: Session,
+    clinic: booking.BookingClinic,
+    args: Mapping[str, Any],
+    start: datetime,
+    now: datetime,
 ) -> list[datetime]:
     """Free starts nearest to a start that was taken: that day, else the days after."""
     local = start.astimezone(common.zone(clinic))

@@ -15,14 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend import outbox, patients
-from backend.booking import schedule
+from backend.booking import booking_rules, schedule
 from backend.calls import Call
 from backend.conversation.model import Effect, Facts, PatientInfo, Result
 from backend.conversation.phone_sms import is_mobile
 from backend.dialogue import patient_common as common
 from backend.dialogue.runner import Performer
 from backend.errors import DomainError, Invalid, NotFound
-from backend.models import CallLog, CallOutcome, Channel, Clinic, Patient
+from backend.models import CallLog, CallOutcome, Channel, Patient
 
 ACTOR = "patient:phone"
 
@@ -159,24 +159,10 @@ def with_number(session: Session, clinic_id: int, number: str) -> Sequence[Row[i
     return session.connection().execute(_WITH_NUMBER, params).all()
 
 
-# The clinic's schedule settings (schedule.ClinicRules) without loading the whole clinic:
-# every call asks whether the clinic is open.
-_RULES = select(
-    Clinic.id,
-    Clinic.timezone,
-    Clinic.slot_step_minutes,
-    Clinic.holidays_closed,
-    Clinic.schedule_token,
-    Clinic.config_token,
-).where(Clinic.id == bindparam("clinic_id"))
-
-
 def is_open(session: Session, clinic_id: int, now: datetime) -> bool:
     """Whether `now` is inside the clinic's opening hours (closed days and, if the clinic
     closes on them, public holidays count as closed)."""
-    rules = session.connection().execute(_RULES, {"clinic_id": clinic_id}).first()
-    if rules is None:
-        raise NotFound("clinic not found", field="clinic_id")
+    rules = booking_rules(session, clinic_id)
     return schedule.is_open(session, clinic=rules, now=now)
 
 
