@@ -1,5 +1,12 @@
-"""Handle the LINE events the webhook recorded: oldest first, each in its own transaction
-with its answers queued in the outbox (backend.inbox explains the taking)."""
+"""Handle the LINE events the webhook recorded: oldest first, a few at a time in one
+transaction, each event in a savepoint of its own with its answers queued in the outbox
+(backend.inbox explains the taking).
+
+A transaction per event cost about 0.8 ms of CPU of the 2 ms an event takes (beginning,
+committing and the session around them); a savepoint costs a fraction of that. The
+transactions stay short (`CHUNK` events) so the webhook's own writes, which share
+SQLite's single writer, never wait long behind them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from backend import inbox, outbox
 from backend.api.deps import Store
@@ -17,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "line"
 BATCH = 100
+CHUNK = 16  # events in one transaction
 
 
 def process(store: Store, *, clock: Callable[[], datetime], limit: int = BATCH) -> int:
@@ -24,33 +35,38 @@ def process(store: Store, *, clock: Callable[[], datetime], limit: int = BATCH) 
     with store.reader() as session:
         waiting = inbox.pending(session, source=SOURCE, limit=limit)
     handled = 0
-    for row in waiting:
-        event_id, now = row.id, clock()
-        try:
-            handled += handle(
-                store,
-                event_id=event_id,
+    for start in range(0, len(waiting), CHUNK):
+        chunk = waiting[start : start + CHUNK]
+        with store.transaction() as session:
+            handled += sum(_one(session, row, clock()) for row in chunk)
+    return handled
+
+
+def _one(session: Session, row: Row[Any], now: datetime) -> bool:
+    """Handle one event in a savepoint; a failure rolls back only this event's work and
+    counts the attempt, so a poison event stops and never holds back the others."""
+    try:
+        with session.begin_nested():
+            return handle(
+                session,
+                event_id=row.id,
                 clinic_id=row.clinic_id,
                 payload=row.payload,
                 now=now,
                 reply_until=row.received_at + outbox.REPLY_TOKEN_LIFETIME,
             )
-        except Exception as error:
-            # Its transaction was rolled back; count the attempt so a poison event stops.
-            # Exception texts can carry patients' words: only the type is kept and logged.
-            reason = type(error).__name__
-            log.error("LINE event %s could not be handled (%s)", event_id, reason)
-            log.debug("LINE event failure", exc_info=True)
-            with store.transaction() as session:
-                if inbox.failed(session, event_id=event_id, error=reason, now=now):
-                    log.error(
-                        "LINE event %s given up after %s attempts", event_id, inbox.MAX_ATTEMPTS
-                    )
-    return handled
+    except Exception as error:
+        # Exception texts can carry patients' words: only the type is kept and logged.
+        reason = type(error).__name__
+        log.error("LINE event %s could not be handled (%s)", row.id, reason)
+        log.debug("LINE event failure", exc_info=True)
+        if inbox.failed(session, event_id=row.id, error=reason, now=now):
+            log.error("LINE event %s given up after %s attempts", row.id, inbox.MAX_ATTEMPTS)
+        return False
 
 
 def handle(
-    store: Store,
+    session: Session,
     *,
     event_id: int,
     clinic_id: int | None,
@@ -59,18 +75,17 @@ def handle(
     reply_until: datetime,
 ) -> bool:
     """Take one event and let the dialogue answer it; False when another handler took it."""
-    with store.transaction() as session:
-        if clinic_id is None or not inbox.take(session, event_id=event_id, now=now):
-            return False
-        translated = events.translate(payload)
-        if translated is not None:
-            line.handle(
-                session,
-                clinic_id=clinic_id,
-                source=translated.source,
-                event=translated.event,
-                now=now,
-                reply_token=translated.reply_token,
-                reply_until=reply_until,
-            )
+    if clinic_id is None or not inbox.take(session, event_id=event_id, now=now):
+        return False
+    translated = events.translate(payload)
+    if translated is not None:
+        line.handle(
+            session,
+            clinic_id=clinic_id,
+            source=translated.source,
+            event=translated.event,
+            now=now,
+            reply_token=translated.reply_token,
+            reply_until=reply_until,
+        )
     return True

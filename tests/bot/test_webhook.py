@@ -261,9 +261,9 @@ def test_a_failing_event_is_retried_then_given_up_without_holding_back_the_other
     first, failing, third = text("予約"), text("こんにちは"), text("予約確認")
 
     def handle(*args: object, **kwargs: object) -> None:
-        if kwargs["reply_token"] == failing["replyToken"]:
-            raise RuntimeError("a bug in a table")
         real(*args, **kwargs)
+        if kwargs["reply_token"] == failing["replyToken"]:
+            raise RuntimeError("a bug in a table")  # after its answer was queued
 
     real = dialogue.handle
     monkeypatch.setattr(dialogue, "handle", handle)
@@ -271,7 +271,8 @@ def test_a_failing_event_is_retried_then_given_up_without_holding_back_the_other
     response = line.post(first, failing, third)
 
     assert response.status_code == 200  # recorded: LINE must not deliver them again
-    assert len(outbox_rows(session)) == 2  # the first and the third were answered
+    # The first and the third were answered; the failing one's answer was rolled back.
+    assert len(outbox_rows(session)) == 2
     stuck = session.scalars(
         select(InboundEvent).where(InboundEvent.external_id == failing["webhookEventId"])
     ).one()
@@ -282,6 +283,28 @@ def test_a_failing_event_is_retried_then_given_up_without_holding_back_the_other
     assert stuck.attempts == inbox.MAX_ATTEMPTS
     assert stuck.processed_at is not None  # given up, so it no longer blocks the queue
     assert len(outbox_rows(session)) == 2
+
+
+def test_events_are_handled_a_chunk_to_a_transaction(
+    line: Line, session: Session, clock: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = line.client.app.state.store
+    line.client.app.state.kick = lambda: None
+    line.post(*(text("こんにちは") for _ in range(inbound.CHUNK + 2)))
+    transactions = []
+    real = store.transaction
+
+    def counted() -> object:
+        transactions.append(None)
+        return real()
+
+    monkeypatch.setattr(store, "transaction", counted)
+
+    handled = inbound.process(store, clock=lambda: clock[0])
+
+    assert handled == inbound.CHUNK + 2
+    assert len(transactions) == 2
+    assert len(outbox_rows(session)) == inbound.CHUNK + 2
 
 
 def test_when_the_events_cannot_be_recorded_the_answer_is_503(
