@@ -133,14 +133,17 @@ def caller(call: Call) -> str:
         return ""
 
 
-_PATIENT = select(Patient.id, Patient.name).where(Patient.id == bindparam("patient_id"))
+_CALLER = (
+    select(Patient.id, Patient.name)
+    .join(_LOG, _LOG.c.patient_id == Patient.id)
+    .where(_LOG.c.id == bindparam("call_id"))
+)
 
 
 def patient_info(session: Session, call: Call) -> PatientInfo | None:
-    """Who the caller is, once known (confirmed, or registered by a request)."""
-    if not call.patient_id:
-        return None
-    row = session.connection().execute(_PATIENT, {"patient_id": call.patient_id}).first()
+    """Who the caller is, once known (confirmed, or registered by a request), as the call's
+    row says now: an effect of this turn may have just set it."""
+    row = session.connection().execute(_CALLER, {"call_id": call.id}).first()
     return PatientInfo(row.id, row.name) if row is not None else None
 
 
