@@ -22,12 +22,14 @@ from backend.conversation.model import (
     Expect,
     Hangup,
     Keys,
+    PatientInfo,
     Reply,
     Say,
     Text,
     Transfer,
 )
 from backend.dialogue import phone
+from backend.dialogue import phone_calls as calls
 from backend.models import CallLog, CallOutcome, Channel, Clinic, OutboxMessage
 from tests.dialogue.patient_chat import GROUP, open_clinic
 from tests.factories import jst, make_patient
@@ -124,6 +126,18 @@ def test_every_call_is_logged_with_how_far_it_got(session: Session, clinic: Clin
     assert log.started_at == OPEN
     call.press("1")
     assert call.log.last_step == "book_when"
+
+
+def test_the_caller_a_turn_links_is_seen_by_the_rest_of_the_turn(
+    session: Session, clinic: Clinic
+) -> None:
+    call = calls.opened(session, clinic_id=clinic.id, call_sid="CA1", caller=MOBILE, now=OPEN)
+    assert calls.patient_info(session, call) is None
+    patient = make_patient(session, clinic, name="山田 花子")
+
+    calls.change(session, call, patient_id=patient.id)  # as a request or identify effect
+
+    assert calls.patient_info(session, call) == PatientInfo(patient.id, "山田 花子")
 
 
 def test_staff_answer_a_transfer(session: Session, clinic: Clinic) -> None:
