@@ -54,9 +54,15 @@ def handle(
     if call.ended_at is not None:  # a late request of a call that is over
         return (Hangup(),)
 
+    # Read once a turn: no phone effect changes what the clinic tells callers (a booking
+    # replaces its schedule token, not its config token).
+    clinic = facts.clinic_facts(session, clinic_id)
+
     def load() -> Facts:
         patient = calls.patient_info(session, call)
-        return facts.load(session, clinic_id=clinic_id, now=now, patient=patient, subject=call_sid)
+        return facts.load(
+            session, clinic_id=clinic_id, now=now, patient=patient, subject=call_sid, known=clinic
+        )
 
     replies, state = runner.converse(
         session,
