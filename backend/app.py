@@ -77,11 +77,14 @@ def create_app(
     # Called after a webhook has answered: handles the events it recorded, then sends the
     # answers they queued. Tests may replace it.
     store = app.state.store
+    # In a burst the webhooks LINE waits on come first: the kick makes way for them
+    # between its steps (a bounded wait), and the answers follow.
     app.state.kick = dispatch.Kick(
         store,
         settings=settings,
         clock=clock,
-        before=[functools.partial(inbound.process, store, clock=clock)],
+        before=[functools.partial(inbound.process, store, clock=clock, make_way=app.make_way)],
+        make_way=app.make_way,
     )
     if settings.worker.events == "worker":
         app.state.kick = _LeftToTheWorker()

@@ -184,11 +184,13 @@ class Kick:
         settings: Settings,
         clock: Callable[[], datetime],
         before: Sequence[Callable[[], object]] = (),
+        make_way: Callable[[], None] = lambda: None,
     ):
         self.store = store
         self.settings = settings
         self.clock = clock
         self.before = tuple(before)
+        self.make_way = make_way  # called before each drain (see backend.api.hot)
         self._running = threading.Lock()
         self._wanted = threading.Event()
         # Opened on the first drain and kept: a client (and its TLS context) per kick
@@ -252,6 +254,7 @@ class Kick:
                 # What it left undone stays in its table for the next kick or tick.
                 log.error("kick step failed (%s)", type(error).__name__)
                 log.debug("kick step failure", exc_info=True)
+        self.make_way()
         try:
             drained = drain(
                 self.store,

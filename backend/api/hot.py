@@ -12,6 +12,7 @@ everything else goes through FastAPI as usual.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,8 @@ from starlette.types import Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+MAKE_WAY_SECONDS = 0.05  # the longest a background step waits for the webhooks
+MAKE_WAY_POLL_SECONDS = 0.001
 
 
 class App(FastAPI):
@@ -31,6 +34,17 @@ class App(FastAPI):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hot: dict[tuple[str, str], Endpoint] = {}
+        self._taking = 0  # hot requests being taken now (changed on the event loop only)
+
+    def make_way(self, *, at_most: float = MAKE_WAY_SECONDS) -> None:
+        """Wait while hot requests are being taken, `at_most` seconds (from a background
+        thread: never on the event loop). Work done after a webhook's answer — handling the
+        events, sending the answers — calls this between its steps, so in a burst the
+        webhooks that LINE is waiting on get the interpreter first; the wait is bounded, so
+        the answers still follow, a little later."""
+        deadline = time.monotonic() + at_most
+        while self._taking and time.monotonic() < deadline:
+            time.sleep(MAKE_WAY_POLL_SECONDS)
 
     def hot_route(self, method: str, path: str, endpoint: Endpoint) -> None:
         """Serve `method path` with `endpoint`, ahead of every middleware and route."""
@@ -41,20 +55,24 @@ class App(FastAPI):
             endpoint = self.hot.get((scope["method"], scope["path"]))
             if endpoint is not None:
                 scope["app"] = self
-                await _serve(endpoint, scope, receive, send)
+                self._taking += 1
+                try:
+                    response = await _respond(endpoint, scope, receive)
+                finally:
+                    self._taking -= 1
+                await response(scope, receive, send)  # and its background task, if any
                 return
         await super().__call__(scope, receive, send)
 
 
-async def _serve(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+async def _respond(endpoint: Endpoint, scope: Scope, receive: Receive) -> Response:
     try:
-        response = await endpoint(Request(scope, receive))
+        return await endpoint(Request(scope, receive))
     except Exception as error:
         # What FastAPI's error middleware would answer. The exception's text can carry a
         # request's content (patients' words): its type is logged, the trace only at debug.
         log.error("%s %s failed (%s)", scope["method"], scope["path"], type(error).__name__)
         log.debug("hot route failure", exc_info=True)
-        response = JSONResponse(
+        return JSONResponse(
             {"detail": "internal server error", "code": "internal"}, status_code=500
         )
-    await response(scope, receive, send)

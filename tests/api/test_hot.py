@@ -3,7 +3,11 @@ and a hot route's own failures, still get the answers the API gives."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -65,3 +69,54 @@ def test_under_a_root_path_everything_goes_through_fastapi() -> None:
     response = TestClient(mounted).post("/echo", content=b"body")
 
     assert response.json() == "routed"
+
+
+class Held:
+    """An app with a hot route that is being taken until `release` is set."""
+
+    def __init__(self) -> None:
+        self.app = hot.App()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+        async def held(request: Request) -> Response:
+            self.entered.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.001)
+            return PlainTextResponse("done")
+
+        self.app.hot_route("POST", "/held", held)
+
+
+def test_making_way_waits_while_a_hot_request_is_being_taken() -> None:
+    held = Held()
+    order: list[str] = []
+
+    def make_way() -> None:
+        held.app.make_way(at_most=60)
+        order.append("made way")
+
+    with ThreadPoolExecutor(2) as pool:
+        answer = pool.submit(TestClient(held.app).post, "/held")
+        assert held.entered.wait(timeout=10)
+        waiting = pool.submit(make_way)
+        time.sleep(0.05)  # room for a wrong early return
+        order.append("released")
+        held.release.set()
+        waiting.result(timeout=10)
+        assert answer.result(timeout=10).text == "done"
+
+    assert order == ["released", "made way"]
+    held.app.make_way(at_most=60)  # nothing being taken: back at once
+
+
+def test_making_way_is_bounded() -> None:
+    held = Held()
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(TestClient(held.app).post, "/held")
+        assert held.entered.wait(timeout=10)
+
+        held.app.make_way(at_most=0.01)
+
+        assert not answer.done()  # gave up waiting while the request was still taken
+        held.release.set()
+        assert answer.result(timeout=10).status_code == 200

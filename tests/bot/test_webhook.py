@@ -285,25 +285,37 @@ def test_a_failing_event_is_retried_then_given_up_without_holding_back_the_other
     assert len(outbox_rows(session)) == 2
 
 
+@pytest.mark.parametrize(
+    ("seconds", "transactions"), [(60.0, 2), (0.0, inbound.CHUNK + 2)], ids=["count", "time"]
+)
 def test_events_are_handled_a_chunk_to_a_transaction(
-    line: Line, session: Session, clock: list, monkeypatch: pytest.MonkeyPatch
+    line: Line,
+    session: Session,
+    clock: list,
+    monkeypatch: pytest.MonkeyPatch,
+    seconds: float,
+    transactions: int,
 ) -> None:
+    """At most CHUNK events to a transaction, and none more once it has run CHUNK_SECONDS."""
     store = line.client.app.state.store
     line.client.app.state.kick = lambda: None
     line.post(*(text("こんにちは") for _ in range(inbound.CHUNK + 2)))
-    transactions = []
+    monkeypatch.setattr(inbound, "CHUNK_SECONDS", seconds)
+    opened = []
     real = store.transaction
 
     def counted() -> object:
-        transactions.append(None)
+        opened.append(None)
         return real()
 
     monkeypatch.setattr(store, "transaction", counted)
+    ways: list[None] = []
 
-    handled = inbound.process(store, clock=lambda: clock[0])
+    handled = inbound.process(store, clock=lambda: clock[0], make_way=lambda: ways.append(None))
 
     assert handled == inbound.CHUNK + 2
-    assert len(transactions) == 2
+    assert len(opened) == transactions
+    assert len(ways) == transactions  # the web process may make way before each one
     assert len(outbox_rows(session)) == inbound.CHUNK + 2
 
 

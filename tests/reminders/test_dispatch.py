@@ -283,6 +283,29 @@ def test_a_kick_during_a_drain_runs_one_more(
     assert runs == [NOW, NOW]
 
 
+def test_a_kick_makes_way_before_it_drains(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[str] = []
+    kick = dispatch.Kick(
+        SessionStore(session),
+        settings=settings(),
+        clock=lambda: NOW,
+        before=[lambda: steps.append("handle")],
+        make_way=lambda: steps.append("make way"),
+    )
+
+    def drain(store: Any, **_: Any) -> claims.Drained:
+        steps.append("drain")
+        return claims.Drained()
+
+    monkeypatch.setattr(dispatch, "drain", drain)
+
+    kick()
+
+    assert steps == ["handle", "make way", "drain"]
+
+
 def test_two_drains_at_once_send_each_row_once(
     committed: Database, line_api: respx.MockRouter
 ) -> None:
