@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -20,7 +20,17 @@ from backend import patients
 from backend.api import deps
 from backend.api.types import MAX_ID
 from backend.errors import Invalid, NotFound
-from backend.web import answers, auth, cookies, karte_form, karte_search, karte_view, pages, today
+from backend.web import (
+    answers,
+    auth,
+    cookies,
+    karte_form,
+    karte_identity,
+    karte_search,
+    karte_view,
+    pages,
+    today,
+)
 
 router = APIRouter(include_in_schema=False)
 ACTOR = answers.ACTOR
@@ -66,23 +76,23 @@ def save_karte(
     store: deps.StoreDep,
     now: deps.NowDep,
 ) -> Response:
-    """Change contact, notes, tags and consents through `patients.update` (audited), then
-    back to the カルテ with a notice; a refused form comes back with the input kept."""
+    """Change identity, contact, notes, tags and consents through `patients.update`
+    (audited), then back to the カルテ with a notice; a refused form comes back with the
+    input kept."""
     web_session = auth.signed_in(request, now)
     auth.check_form(web_session, form.csrf)
     number = _number(patient_id)
-    checked = karte_form.check(form)
-    errors = checked.errors
-    if not errors and number is not None:
+    errors: dict[str, str] = {}
+    if number is not None:
         try:
             with store.transaction() as session:
-                _update(session, number, form.version, checked.changes, now)
+                errors = _save(session, number, form, now)
         except Invalid as exc:
             errors = karte_form.refused(exc)
         except NotFound:
             number = None
-        else:
-            return RedirectResponse(f"/patients/{number}?notice=updated", status_code=303)
+    if number is not None and not errors:
+        return RedirectResponse(f"/patients/{number}?notice=updated", status_code=303)
     return _show(
         request,
         web_session,
@@ -95,16 +105,24 @@ def save_karte(
     )
 
 
-def _update(
-    session: Session, patient_id: int, seen: str, changes: dict[str, Any], now: datetime
-) -> None:
+def _save(
+    session: Session, patient_id: int, form: karte_form.KarteForm, now: datetime
+) -> dict[str, str]:
+    """Check the form against the clinic's day and media, then save it unless the カルテ
+    changed since the form was opened; the refusals by field, none when saved."""
     clinic = today.first_clinic(session)
     if clinic is None:
         raise NotFound("no clinic yet")
     patient = karte_view.in_clinic(session, clinic=clinic, patient_id=patient_id)
-    if karte_form.version(patient) != seen:
+    offered = karte_identity.choices(session, clinic=clinic, patient=patient, now=now)
+    checked = karte_form.check(form, offered)
+    if checked.errors:
+        return checked.errors
+    if karte_form.version(patient) != form.version:
         raise Invalid("the カルテ changed since the form was opened", field="version")
+    changes = karte_identity.verified(checked.changes, patient, confirmed=form.name_verified)
     patients.update(session, patient_id=patient.id, actor=ACTOR, now=now, **changes)
+    return {}
 
 
 def _show(
@@ -144,6 +162,7 @@ def _show(
         "note_labels": karte_form.NOTE_LABELS,
         "consent_labels": karte_form.CONSENT_LABELS,
         "likelihoods": karte_form.LIKELIHOOD_CHOICES,
+        "genders": karte_identity.GENDER_CHOICES,
     }
     return pages.render(request, "patient.html", web_session, status_code=status_code, **context)
 

@@ -1,8 +1,10 @@
-"""The カルテ edit form: contact, 会話メモ, tags, 次回来院の可能性 and consents.
+"""The カルテ edit form: name, kana, birthday, gender, 来院経路, contact, 会話メモ, tags,
+次回来院の可能性 and consents.
 
-The form is checked with the API's own input rules (`schemas.PatientUpdate`) and the
-domain's phone check, and every refusal is explained in Japanese next to its field; the
-form keeps what staff typed, so a refused form loses nothing.
+The form is checked with the API's own input rules (`schemas.PatientUpdate`), the domain's
+phone check and, for the identity fields, the clinic's day and media (`karte_identity`);
+every refusal is explained in Japanese next to its field, and the form keeps what staff
+typed, so a refused form loses nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from backend import patients
 from backend.api import schemas
 from backend.conversation import words
 from backend.errors import Invalid
-from backend.models import Likelihood, Patient
+from backend.models import Gender, Likelihood, Patient
+from backend.web import karte_identity
 
 CONSENT_LABELS = {
     "consent_line": "LINE",
@@ -40,7 +43,7 @@ LIKELIHOOD_CHOICES = (
     (Likelihood.MEDIUM.value, "ふつう"),
     (Likelihood.LOW.value, "低い"),
 )
-TEXT_FIELDS = ("phone", "email", "postal_code", "address", *NOTE_LABELS)
+TEXT_FIELDS = ("kana", "phone", "email", "postal_code", "address", *NOTE_LABELS)
 # Far past every column's limit, so an overlong entry reaches the Japanese message below
 # instead of the framework's 422; beyond it the body is not a form anyone typed.
 FORM_TEXT = 10_000
@@ -53,9 +56,17 @@ STALE_ERROR = (
 )
 MERGED_ERROR = "このカルテは統合済みのため編集できません。統合先のカルテを開いてください。"
 CHECK_ERROR = "入力内容を確認してください。"
+NAME_ERROR = "お名前を入力してください。"
 PATTERN_ERRORS = {
     "email": "メールアドレスの形式が正しくありません。例: hanako@example.jp",
     "postal_code": "郵便番号は7桁の数字で入力してください。例: 150-0001",
+}
+CONTROL_ERROR = "使えない文字（制御文字）が含まれています。"
+# The API's refusals that mean one thing whatever rule it was (the birthday's: its years).
+FIELD_MESSAGES = {
+    "tags": "タグは20個まで、1つ50文字以内で入力してください。",
+    "birth_on": karte_identity.BIRTH_RANGE_ERROR,
+    **dict.fromkeys(("gender", "media_id", "next_visit_likelihood"), karte_identity.CHOOSE_ERROR),
 }
 # Domain refusals that are not about one input: shown above the form.
 FORM_ERRORS = {"version": STALE_ERROR, "patient_id": MERGED_ERROR}
@@ -66,6 +77,12 @@ class KarteForm(BaseModel):
 
     csrf: str = Field("", max_length=100)
     version: str = Field("", max_length=100)
+    name: str = Field("", max_length=FORM_TEXT)
+    name_verified: bool = False  # staff tick it once the patient confirmed a phone-taken name
+    kana: str = Field("", max_length=FORM_TEXT)
+    birth_on: str = Field("", max_length=100)
+    gender: str = Field(Gender.UNKNOWN.value, max_length=20)
+    media_id: str = Field("", max_length=20)
     phone: str = Field("", max_length=FORM_TEXT)
     email: str = Field("", max_length=FORM_TEXT)
     postal_code: str = Field("", max_length=FORM_TEXT)
@@ -101,6 +118,10 @@ def filled(patient: Patient) -> KarteForm:
     texts = {name: getattr(patient, name) or "" for name in TEXT_FIELDS}
     return KarteForm(
         version=version(patient),
+        name=patient.name,
+        birth_on=patient.birth_on.isoformat() if patient.birth_on else "",
+        gender=patient.gender.value,
+        media_id=str(patient.media_id or ""),
         **(texts | {"phone": words.phone(patient.phone)}),
         tags="、".join(tag.tag for tag in patient.tags),
         next_visit_likelihood=patient.next_visit_likelihood.value,
@@ -108,14 +129,16 @@ def filled(patient: Patient) -> KarteForm:
     )
 
 
-def check(form: KarteForm) -> Checked:
-    """Check the form as the API checks a PATCH; empty fields clear their value."""
+def check(form: KarteForm, offered: karte_identity.Choices) -> Checked:
+    """Check the form as the API checks a PATCH; empty fields clear their value (the name
+    cannot be cleared)."""
     raw = _raw(form)
     errors: dict[str, str] = {}
     try:
         update = schemas.PatientUpdate.model_validate(raw)
     except ValidationError as exc:
         errors = _messages(exc.errors())
+    errors |= karte_identity.refusals(form.birth_on, form.media_id, offered)
     if raw["phone"] is not None and "phone" not in errors:
         try:
             patients.normalize_phone(raw["phone"])
@@ -136,6 +159,9 @@ def refused(exc: Invalid) -> dict[str, str]:
 
 def _raw(form: KarteForm) -> dict[str, Any]:
     raw: dict[str, Any] = {name: _text(getattr(form, name)) for name in TEXT_FIELDS}
+    raw["name"] = _text(form.name) or ""  # a short name, not a cleared one: see _message
+    raw["gender"] = form.gender
+    raw |= karte_identity.raw(form.birth_on, form.media_id)
     for name in ("email", "postal_code"):
         # Full-width ＠ and digits are what a Japanese keyboard often types.
         if raw[name] is not None:
@@ -161,15 +187,12 @@ def _messages(details: list[ErrorDetails]) -> dict[str, str]:
 
 def _message(name: str, detail: ErrorDetails) -> str:
     kind = detail["type"]
-    limit = (detail.get("ctx") or {}).get("max_length")
-    if name == "tags":
-        return "タグは20個まで、1つ50文字以内で入力してください。"
-    if kind == "string_too_long":
-        return f"{limit}文字以内で入力してください。"
+    if name in FIELD_MESSAGES:
+        return FIELD_MESSAGES[name]
+    if name == "name" and kind == "string_too_short":
+        return NAME_ERROR
+    if kind in ("string_too_long", "too_long"):
+        return f"{(detail.get('ctx') or {}).get('max_length')}文字以内で入力してください。"
     if kind == "string_pattern_mismatch":
         return PATTERN_ERRORS.get(name, CHECK_ERROR)
-    if kind == "value_error":
-        return "使えない文字（制御文字）が含まれています。"
-    if kind == "enum":
-        return "一覧から選んでください。"
-    return CHECK_ERROR
+    return CONTROL_ERROR if kind == "value_error" else CHECK_ERROR

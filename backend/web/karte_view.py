@@ -21,21 +21,14 @@ from backend.models import (
     Booking,
     BookingStatus,
     Clinic,
-    Gender,
     Likelihood,
     Outcome,
     Patient,
     Visit,
     VisitAmendment,
 )
-from backend.web import karte_form, today
+from backend.web import karte_form, karte_identity, today
 
-GENDER_WORDS = {
-    Gender.FEMALE: "女性",
-    Gender.MALE: "男性",
-    Gender.OTHER: "その他",
-    Gender.UNKNOWN: "未登録",
-}
 LIKELIHOOD_WORDS = {
     Likelihood.HIGH: "高い",
     Likelihood.MEDIUM: "ふつう",
@@ -117,7 +110,8 @@ class Contact:
 @dataclass(frozen=True)
 class Karte:
     """One patient's カルテ, read inside the transaction and rendered after it; `form`
-    holds what the edit form shows (the stored values, or what staff typed)."""
+    holds what the edit form shows (the stored values, or what staff typed), `choices`
+    what its identity fields offer."""
 
     identity: Identity
     contact: Contact
@@ -126,6 +120,7 @@ class Karte:
     bookings: list[BookingRow]
     visits: list[VisitRow]
     form: karte_form.KarteForm
+    choices: karte_identity.Choices
 
 
 def in_clinic(session: Session, *, clinic: Clinic, patient_id: int) -> Patient:
@@ -152,6 +147,7 @@ def open_karte(
         bookings=_upcoming(session, patient, now, zone),
         visits=_visit_rows(session, history, zone),
         form=karte_form.filled(patient),
+        choices=karte_identity.choices(session, clinic=clinic, patient=patient, now=now),
     )
 
 
@@ -173,7 +169,7 @@ def _identity(patient: Patient, today_on: date) -> Identity:
         kana=patient.kana or "",
         name_verified=patient.name_verified,
         birthday=birthday,
-        gender=GENDER_WORDS[patient.gender],
+        gender=karte_identity.GENDER_WORDS[patient.gender],
         media=patient.media.name if patient.media else "",
         referrer=patient.referrer or "",
         first_visit=today.day_label(first) if first else "",

@@ -1,10 +1,12 @@
 """The カルテ pages in a real headless Chromium: find a patient, open the カルテ, edit a
-note; the real app served by uvicorn on a real database with real commits."""
+note and her name, birthday, gender and 来院経路; the real app served by uvicorn on a real
+database with real commits."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from backend import visits
 from backend.app import create_app
 from backend.db import Database
-from backend.models import AuditAction, AuditLog, Patient
+from backend.models import AuditAction, AuditLog, Gender, Media, Patient
 from backend.serving import Served, serve_in_thread
 from tests.factories import NOW, jst, make_bed, make_clinic, make_course, make_patient, make_staff
 from tests.web import browser
@@ -45,7 +47,13 @@ def site(committed: Database, driver: Any) -> Iterator[Site]:
         staff = make_staff(session, clinic, name="鈴木 一郎")
         make_bed(session, clinic)
         course = make_course(session, clinic)
-        hanako = make_patient(session, clinic)
+        session.add_all(
+            [
+                Media(clinic_id=clinic.id, name="ホームページ", sort_order=1),
+                Media(clinic_id=clinic.id, name="チラシ", sort_order=2),
+            ]
+        )
+        hanako = make_patient(session, clinic, name_verified=False)  # taken from a call
         make_patient(session, clinic, name="田中 太郎", kana="タナカ タロウ", phone="+819011112222")
         visits.record(
             session,
@@ -150,3 +158,62 @@ def test_a_bad_phone_number_is_shown_at_the_field_with_the_input_kept(
         assert patient is not None
         assert patient.phone == "+819012345678"
         assert patient.note_job is None
+
+
+def type_day(driver: Any, field: Any, year: int, month: int, day: int) -> None:
+    """Type a date into a date field as its user would: in the order the browser's locale
+    shows it (年/月/日 in Japanese, month/day/year in American English)."""
+    order = driver.execute_script(
+        "return new Intl.DateTimeFormat().formatToParts(new Date(2001, 1, 3))"
+        ".filter(part => part.type !== 'literal').map(part => part.type)"
+    )
+    parts = {"year": f"{year:04d}", "month": f"{month:02d}", "day": f"{day:02d}"}
+    field.click()
+    field.send_keys(*(parts[name] for name in order))
+
+
+def test_editing_her_name_birthday_gender_and_medium(driver: Any, site: Site) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    open_karte(driver, site)
+    driver.find_element(By.CSS_SELECTOR, "details.edit summary").click()
+    name = driver.find_element(By.ID, "f-name")
+    name.clear()
+    name.send_keys("佐藤 華子")
+    kana = driver.find_element(By.ID, "f-kana")
+    kana.clear()
+    kana.send_keys("サトウ ハナ")
+    birthday = driver.find_element(By.ID, "f-birth_on")
+    assert birthday.get_attribute("value") == "1985-04-01"
+    type_day(driver, birthday, 1990, 2, 3)
+    assert birthday.get_attribute("value") == "1990-02-03"
+    Select(driver.find_element(By.ID, "f-gender")).select_by_visible_text("女性")
+    media = Select(driver.find_element(By.ID, "f-media_id"))
+    assert [option.text for option in media.options] == ["未設定", "ホームページ", "チラシ"]
+    media.select_by_visible_text("チラシ")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.karte-form button"))
+    assert driver.find_element(By.CSS_SELECTOR, "[role=status]").text == "カルテを更新しました。"
+    identity = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=identity-heading]")
+    for shown in ("佐藤 華子", "サトウ ハナ", "1990年2月3日（36歳）", "女性", "チラシ"):
+        assert shown in identity.text
+    assert "電話で聞き取った" not in driver.find_element(By.TAG_NAME, "main").text
+    with site.database.reader() as session:
+        patient = session.get(Patient, site.patient_id)
+        assert patient is not None
+        assert (patient.name, patient.kana) == ("佐藤 華子", "サトウ ハナ")
+        assert patient.birth_on == date(1990, 2, 3)
+        assert patient.gender == Gender.FEMALE
+        assert patient.media is not None
+        assert patient.media.name == "チラシ"
+        assert patient.name_verified is True
+        assert patient.phone == "+819012345678"  # the rest of the form changed nothing
+        last = session.execute(
+            select(AuditLog.action, AuditLog.detail)
+            .where(AuditLog.patient_id == site.patient_id, AuditLog.action == AuditAction.UPDATE)
+            .order_by(AuditLog.id.desc())
+        ).first()
+    assert tuple(last or ()) == (
+        AuditAction.UPDATE,
+        "fields birth_on, gender, kana, media_id, name, name_verified",
+    )

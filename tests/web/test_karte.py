@@ -3,6 +3,7 @@ and editing it; every view and change is in the audit log."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
@@ -13,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import payments, visits
-from backend.models import AuditAction, AuditLog, Media, Patient, PaymentKind
-from backend.web import karte_form, karte_view
+from backend.models import AuditAction, AuditLog, Gender, Media, Patient, PaymentKind
+from backend.web import karte_form, karte_identity, karte_view
 from tests.factories import (
     NOW,
     jst,
@@ -34,6 +35,7 @@ class Front:
     taro: Patient
     stranger: Patient
     visit_id: int
+    media: dict[str, int]  # by name: this clinic's (one retired) and the other clinic's
 
 
 @pytest.fixture
@@ -50,8 +52,10 @@ def front(session: Session) -> Front:
         insurance_claim_yen=1500,
         payment_kind=PaymentKind.INSURANCE,
     )
-    media = Media(clinic_id=clinic.id, name="ホームページ")
-    session.add(media)
+    media = Media(clinic_id=clinic.id, name="ホームページ", sort_order=2)
+    flyer = Media(clinic_id=clinic.id, name="チラシ", sort_order=1)
+    retired = Media(clinic_id=clinic.id, name="駅の看板", active=False)
+    session.add_all([media, flyer, retired])
     session.flush()
     hanako = make_patient(
         session,
@@ -90,8 +94,12 @@ def front(session: Session) -> Front:
     make_booking(session, patient=hanako, course=course, starts_at=jst(2026, 12, 2, 10))
     elsewhere = make_clinic(session, name="となり鍼灸院")
     stranger = make_patient(session, elsewhere, name="佐藤 次郎", kana="サトウ ジロウ")
+    neighbour = Media(clinic_id=elsewhere.id, name="となりのチラシ")
+    session.add(neighbour)
+    session.flush()
     session.query(AuditLog).delete()  # the test's own set-up is not what is checked
-    return Front(hanako=hanako, taro=taro, stranger=stranger, visit_id=last.id)
+    media_ids = {row.name: row.id for row in (media, flyer, retired, neighbour)}
+    return Front(hanako=hanako, taro=taro, stranger=stranger, visit_id=last.id, media=media_ids)
 
 
 class _FormReader(HTMLParser):
@@ -415,3 +423,279 @@ def test_without_a_clinic_the_pages_say_so(web: TestClient) -> None:
 def test_age_counts_full_years() -> None:
     assert karte_view.age(date(1985, 12, 1), date(2026, 11, 30)) == 40
     assert karte_view.age(date(1985, 11, 30), date(2026, 11, 30)) == 41
+
+
+def at_field(html: str, name: str) -> str:
+    """The field's own markup: its input and the message next to it."""
+    return html.split(f'id="f-{name}"')[1].split("</div>", maxsplit=1)[0]
+
+
+def options(html: str, name: str) -> list[tuple[str, str]]:
+    """A select's choices as (value, label), in order."""
+    listed = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', at_field(html, name))
+    return [(value, label) for value, label in listed]
+
+
+def unverified(session: Session, patient: Patient) -> None:
+    """The name was taken from a phone call, as a phone booking registers it."""
+    patient.name_verified = False
+    session.flush()
+
+
+def test_the_identity_fields_offer_the_clinics_choices_in_japanese(
+    web: TestClient, front: Front
+) -> None:
+    sign_in(web)
+    page = web.get(f"/patients/{front.hanako.id}").text
+    form = form_on(page)
+    assert (form["name"], form["kana"]) == ("佐藤 花子", "サトウ ハナコ")
+    assert form["birth_on"] == "1985-04-01"
+    assert 'type="date"' in at_field(page, "birth_on")
+    assert 'max="2026-11-30"' in at_field(page, "birth_on")  # today in the clinic
+    assert options(page, "gender") == [
+        ("female", "女性"),
+        ("male", "男性"),
+        ("other", "その他"),
+        ("unknown", "未回答"),
+    ]
+    assert form["gender"] == "unknown"
+    # The LINE registration's list: active media in their order; not retired or others'.
+    assert options(page, "media_id") == [
+        ("", "未設定"),
+        (str(front.media["チラシ"]), "チラシ"),
+        (str(front.media["ホームページ"]), "ホームページ"),
+    ]
+    assert form["media_id"] == str(front.media["ホームページ"])
+    assert "f-name_verified" not in page  # her name is verified already
+
+
+def test_editing_name_kana_birthday_gender_and_medium_is_audited_and_verifies_the_name(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    unverified(session, front.taro)
+    sign_in(web)
+    page = web.get(f"/patients/{front.taro.id}").text
+    assert "電話で聞き取ったお名前です" in page
+    form = form_on(page)
+    assert form["media_id"] == ""  # 未設定
+    assert "name_verified" not in form  # not ticked
+    form |= {
+        "name": "田中 太朗",
+        "kana": "タナカ タロ",
+        "birth_on": "1990-02-03",
+        "gender": "male",
+        "media_id": str(front.media["チラシ"]),
+    }
+    answer = web.post(f"/patients/{front.taro.id}", data=form)
+    assert answer.status_code == 303
+    session.refresh(front.taro)
+    assert front.taro.name == "田中 太朗"
+    assert front.taro.kana == "タナカ タロ"
+    assert front.taro.birth_on == date(1990, 2, 3)
+    assert front.taro.gender == Gender.MALE
+    assert front.taro.media_id == front.media["チラシ"]
+    assert front.taro.name_verified is True  # staff wrote the name: checked
+    assert front.taro.updated_at == NOW
+    assert audit_rows(session, front.taro)[-1] == (
+        AuditAction.UPDATE,
+        "dashboard",
+        "fields birth_on, gender, kana, media_id, name, name_verified",
+    )
+    shown = web.get(answer.headers["location"]).text
+    identity = shown.split('id="identity-heading"')[1].split("</section>")[0]
+    assert "田中 太朗" in identity
+    assert "1990年2月3日（36歳）" in identity
+    assert "男性" in identity
+    assert "チラシ" in identity
+    assert "電話で聞き取った" not in shown
+    assert "f-name_verified" not in shown
+
+
+def test_clearing_birthday_and_medium_leaves_them_unknown(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    form |= {"birth_on": "", "media_id": "", "kana": ""}
+    assert web.post(f"/patients/{front.hanako.id}", data=form).status_code == 303
+    session.refresh(front.hanako)
+    assert front.hanako.birth_on is None
+    assert front.hanako.media_id is None
+    assert front.hanako.kana is None
+    assert front.hanako.name == "佐藤 花子"
+    assert audit_rows(session, front.hanako)[-1] == (
+        AuditAction.UPDATE,
+        "dashboard",
+        "fields birth_on, kana, media_id",
+    )
+    page = web.get(f"/patients/{front.hanako.id}").text
+    assert "生年月日</dt><dd>未登録" in page
+    assert "来院経路</dt><dd>未登録" in page
+    again = form_on(page)
+    assert (again["birth_on"], again["media_id"]) == ("", "")
+
+
+def test_a_phone_taken_name_is_verified_by_ticking_and_not_by_other_edits(
+    web: TestClient, front: Front, session: Session, clock: list
+) -> None:
+    unverified(session, front.taro)
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.taro.id}").text)
+    assert (
+        web.post(f"/patients/{front.taro.id}", data=dict(form, note_job="大工")).status_code == 303
+    )
+    session.refresh(front.taro)
+    assert front.taro.name_verified is False  # the name was neither changed nor confirmed
+    assert audit_rows(session, front.taro)[-1][2] == "fields note_job"
+    clock[0] = jst(2026, 11, 30, 9)
+    form = form_on(web.get(f"/patients/{front.taro.id}").text)
+    assert (
+        web.post(f"/patients/{front.taro.id}", data=dict(form, name_verified="on")).status_code
+        == 303
+    )
+    session.refresh(front.taro)
+    assert front.taro.name_verified is True
+    assert front.taro.name == "田中 太郎"
+    assert audit_rows(session, front.taro)[-1][2] == "fields name_verified"
+
+
+def test_a_retired_medium_stays_offered_to_whoever_came_through_it(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    front.taro.media_id = front.media["駅の看板"]
+    session.flush()
+    sign_in(web)
+    page = web.get(f"/patients/{front.taro.id}").text
+    retired = (str(front.media["駅の看板"]), "駅の看板（現在は使われていない経路）")
+    assert options(page, "media_id")[-1] == retired
+    form = form_on(page)
+    assert (
+        web.post(f"/patients/{front.taro.id}", data=dict(form, note_job="大工")).status_code == 303
+    )
+    session.refresh(front.taro)
+    assert front.taro.media_id == front.media["駅の看板"]
+    assert front.taro.note_job == "大工"
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "message"),
+    [
+        ("birth_on", "2026-12-01", karte_identity.BIRTH_FUTURE_ERROR),
+        ("birth_on", "1985-02-30", karte_identity.BIRTH_MISSING_ERROR),
+        ("birth_on", "昭和60年", karte_identity.BIRTH_FORMAT_ERROR),
+        ("birth_on", "1899-12-31", karte_identity.BIRTH_RANGE_ERROR),
+        ("birth_on", "2300-01-01", karte_identity.BIRTH_FUTURE_ERROR),
+        ("kana", "ア" * 101, "100文字以内で入力してください。"),
+        ("name", "あ" * 101, "100文字以内で入力してください。"),
+        ("name", "\u3000 ", karte_form.NAME_ERROR),
+    ],
+)
+def test_a_refused_identity_field_is_explained_and_keeps_the_input(
+    web: TestClient, front: Front, session: Session, name: str, typed: str, message: str
+) -> None:
+    unverified(session, front.hanako)
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    form |= {name: typed, "note_job": "看護師", "gender": "female"}
+    answer = web.post(f"/patients/{front.hanako.id}", data=form)
+    assert answer.status_code == 422
+    assert message in at_field(answer.text, name)
+    assert 'aria-invalid="true"' in at_field(answer.text, name)
+    kept = form_on(answer.text)
+    assert kept[name] == typed
+    assert (kept["note_job"], kept["gender"]) == ("看護師", "female")
+    assert_unchanged(session, front.hanako)
+
+
+@pytest.mark.parametrize("chosen", ["となりのチラシ", "駅の看板", "abc", "²", "99999999999"])
+def test_a_medium_not_offered_is_refused(
+    web: TestClient, front: Front, session: Session, chosen: str
+) -> None:
+    unverified(session, front.hanako)
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    value = str(front.media.get(chosen, chosen))
+    form |= {"media_id": value, "name": "佐藤 華子", "note_job": "看護師"}
+    answer = web.post(f"/patients/{front.hanako.id}", data=form)
+    assert answer.status_code == 422
+    assert karte_identity.CHOOSE_ERROR in at_field(answer.text, "media_id")
+    kept = form_on(answer.text)
+    assert (kept["name"], kept["note_job"]) == ("佐藤 華子", "看護師")
+    assert_unchanged(session, front.hanako)
+
+
+def test_a_gender_not_offered_is_refused(web: TestClient, front: Front, session: Session) -> None:
+    unverified(session, front.hanako)
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    answer = web.post(f"/patients/{front.hanako.id}", data=dict(form, gender="robot"))
+    assert answer.status_code == 422
+    assert karte_identity.CHOOSE_ERROR in at_field(answer.text, "gender")
+    assert_unchanged(session, front.hanako)
+
+
+def assert_unchanged(session: Session, patient: Patient) -> None:
+    session.refresh(patient)
+    assert (patient.name, patient.kana) == ("佐藤 花子", "サトウ ハナコ")
+    assert patient.birth_on == date(1985, 4, 1)
+    assert patient.gender == Gender.UNKNOWN
+    assert patient.media.name == "ホームページ"
+    assert patient.note_job is None
+    assert patient.name_verified is False
+    assert AuditAction.UPDATE not in [row[0] for row in audit_rows(session, patient)]
+
+
+def test_every_refusal_is_shown_at_once(web: TestClient, front: Front, session: Session) -> None:
+    unverified(session, front.hanako)
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    form |= {"name": "", "birth_on": "2027-01-01", "phone": "12345", "gender": "?"}
+    answer = web.post(f"/patients/{front.hanako.id}", data=form)
+    assert answer.status_code == 422
+    assert karte_form.NAME_ERROR in at_field(answer.text, "name")
+    assert karte_identity.BIRTH_FUTURE_ERROR in at_field(answer.text, "birth_on")
+    assert karte_form.PHONE_ERROR in at_field(answer.text, "phone")
+    assert karte_identity.CHOOSE_ERROR in at_field(answer.text, "gender")
+    assert_unchanged(session, front.hanako)
+
+
+def test_a_birthday_typed_with_a_keyboard_and_one_born_today_are_accepted(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.taro.id}").text)
+    assert (
+        web.post(
+            f"/patients/{front.taro.id}", data=dict(form, birth_on="１９９０/２/３")
+        ).status_code
+        == 303
+    )
+    session.refresh(front.taro)
+    assert front.taro.birth_on == date(1990, 2, 3)
+    form = form_on(web.get(f"/patients/{front.taro.id}").text)
+    assert (
+        web.post(f"/patients/{front.taro.id}", data=dict(form, birth_on="2026-11-30")).status_code
+        == 303
+    )
+    session.refresh(front.taro)
+    assert front.taro.birth_on == date(2026, 11, 30)  # today in the clinic's zone
+
+
+def test_a_name_changed_meanwhile_is_not_overwritten(
+    web: TestClient, front: Front, session: Session, clock: list
+) -> None:
+    unverified(session, front.hanako)
+    sign_in(web)
+    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    theirs = dict(mine, birth_on="1985-04-02", gender="female")
+    clock[0] = jst(2026, 11, 30, 9)
+    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    answer = web.post(f"/patients/{front.hanako.id}", data=dict(mine, name="佐藤 華子"))
+    assert answer.status_code == 422
+    assert karte_form.STALE_ERROR in answer.text
+    assert form_on(answer.text)["name"] == "佐藤 華子"
+    session.refresh(front.hanako)
+    assert front.hanako.name == "佐藤 花子"
+    assert front.hanako.name_verified is False
+    assert front.hanako.birth_on == date(1985, 4, 2)
+    assert front.hanako.gender == Gender.FEMALE
