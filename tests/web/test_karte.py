@@ -450,8 +450,7 @@ def test_the_identity_fields_offer_the_clinics_choices_in_japanese(
     form = form_on(page)
     assert (form["name"], form["kana"]) == ("佐藤 花子", "サトウ ハナコ")
     assert form["birth_on"] == "1985-04-01"
-    assert 'type="date"' in at_field(page, "birth_on")
-    assert 'max="2026-11-30"' in at_field(page, "birth_on")  # today in the clinic
+    assert 'type="text"' in at_field(page, "birth_on")  # half a date still reaches the server
     assert options(page, "gender") == [
         ("female", "女性"),
         ("male", "男性"),
