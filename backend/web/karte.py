@@ -26,6 +26,7 @@ from backend.web import (
     cookies,
     karte_form,
     karte_identity,
+    karte_merge,
     karte_search,
     karte_view,
     pages,
@@ -86,7 +87,7 @@ def save_karte(
     if number is not None:
         try:
             with store.transaction() as session:
-                errors = _save(session, number, form, now)
+                form, errors = _save(session, number, form, now)
         except Invalid as exc:
             errors = karte_form.refused(exc)
         except NotFound:
@@ -107,22 +108,27 @@ def save_karte(
 
 def _save(
     session: Session, patient_id: int, form: karte_form.KarteForm, now: datetime
-) -> dict[str, str]:
-    """Check the form against the clinic's day and media, then save it unless the カルテ
-    changed since the form was opened; the refusals by field, none when saved."""
+) -> tuple[karte_form.KarteForm, dict[str, str]]:
+    """Merge the form with a change saved meanwhile (karte_merge), check it against the
+    clinic's day and media, and save it; the form to show again and the refusals by field
+    (none when saved)."""
     clinic = today.first_clinic(session)
     if clinic is None:
         raise NotFound("no clinic yet")
     patient = karte_view.in_clinic(session, clinic=clinic, patient_id=patient_id)
+    if karte_form.version(patient) != form.version:
+        merged = karte_merge.merge(form, karte_form.filled(patient))
+        form = merged.form
+        if merged.conflicts:
+            conflicts = dict.fromkeys(merged.conflicts, karte_merge.BOTH_CHANGED)
+            return form, {"form": karte_form.STALE_ERROR} | conflicts
     offered = karte_identity.choices(session, clinic=clinic, patient=patient, now=now)
     checked = karte_form.check(form, offered)
     if checked.errors:
-        return checked.errors
-    if karte_form.version(patient) != form.version:
-        raise Invalid("the カルテ changed since the form was opened", field="version")
+        return form, checked.errors
     changes = karte_identity.verified(checked.changes, patient, confirmed=form.name_verified)
     patients.update(session, patient_id=patient.id, actor=ACTOR, now=now, **changes)
-    return {}
+    return form, {}
 
 
 def _show(
@@ -150,10 +156,7 @@ def _show(
     except NotFound:
         return pages.render(request, "patient_missing.html", web_session, status_code=404)
     if form is not None:
-        # After a refusal for a change made meanwhile, the next save is against what is
-        # shown now; otherwise the form still answers the version it was opened on.
-        seen = karte.form.version if errors.get("form") == karte_form.STALE_ERROR else form.version
-        karte = dataclasses.replace(karte, form=form.model_copy(update={"version": seen}))
+        karte = dataclasses.replace(karte, form=form)
     context = {
         "karte": karte,
         "errors": errors,

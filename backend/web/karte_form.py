@@ -9,6 +9,7 @@ typed, so a refused form loses nothing.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -47,12 +48,14 @@ TEXT_FIELDS = ("kana", "phone", "email", "postal_code", "address", *NOTE_LABELS)
 # Far past every column's limit, so an overlong entry reaches the Japanese message below
 # instead of the framework's 422; beyond it the body is not a form anyone typed.
 FORM_TEXT = 10_000
+SEEN_TEXT = 100_000
 TAG_SEPARATORS = re.compile(r"[,、，\n]+")
 
 PHONE_ERROR = "電話番号として正しくありません。例: 090-1234-5678、03-1234-5678"
 STALE_ERROR = (
-    "この画面を開いた後に、別の画面でカルテが更新されました。入力内容は残してあります。"
-    "上の最新の内容を確かめてから、もう一度保存してください。"
+    "この画面を開いた後に、別の画面でカルテが更新されました。赤字の項目は両方の画面で"
+    "変更されています（表示はあなたの入力です）。ほかの項目は最新の内容にしてあります。"
+    "確かめてから、もう一度保存してください。"
 )
 MERGED_ERROR = "このカルテは統合済みのため編集できません。統合先のカルテを開いてください。"
 CHECK_ERROR = "入力内容を確認してください。"
@@ -69,7 +72,7 @@ FIELD_MESSAGES = {
     **dict.fromkeys(("gender", "media_id", "next_visit_likelihood"), karte_identity.CHOOSE_ERROR),
 }
 # Domain refusals that are not about one input: shown above the form.
-FORM_ERRORS = {"version": STALE_ERROR, "patient_id": MERGED_ERROR}
+FORM_ERRORS = {"patient_id": MERGED_ERROR}
 
 
 class KarteForm(BaseModel):
@@ -77,6 +80,7 @@ class KarteForm(BaseModel):
 
     csrf: str = Field("", max_length=100)
     version: str = Field("", max_length=100)
+    seen: str = Field("", max_length=SEEN_TEXT)  # what it showed when opened: karte_merge
     name: str = Field("", max_length=FORM_TEXT)
     name_verified: bool = False  # staff tick it once the patient confirmed a phone-taken name
     kana: str = Field("", max_length=FORM_TEXT)
@@ -100,6 +104,15 @@ class KarteForm(BaseModel):
     consent_post: bool = False
 
 
+# What staff edit; not the form's own bookkeeping, nor the tick that confirms a name
+# (an action, not a value).
+EDITABLE = tuple(
+    name
+    for name in KarteForm.model_fields
+    if name not in {"csrf", "version", "seen", "name_verified"}
+)
+
+
 @dataclass(frozen=True)
 class Checked:
     """The changes for `patients.update`, or Japanese messages by field."""
@@ -114,9 +127,9 @@ def version(patient: Patient) -> str:
 
 
 def filled(patient: Patient) -> KarteForm:
-    """The form showing the stored カルテ."""
+    """The form showing the stored カルテ, carrying what it shows."""
     texts = {name: getattr(patient, name) or "" for name in TEXT_FIELDS}
-    return KarteForm(
+    form = KarteForm(
         version=version(patient),
         name=patient.name,
         birth_on=patient.birth_on.isoformat() if patient.birth_on else "",
@@ -127,6 +140,13 @@ def filled(patient: Patient) -> KarteForm:
         next_visit_likelihood=patient.next_visit_likelihood.value,
         **{name: getattr(patient, name) for name in CONSENT_LABELS},
     )
+    return form.model_copy(update={"seen": snapshot(form)})
+
+
+def snapshot(form: KarteForm) -> str:
+    """What the form shows, as its `seen` field carries it."""
+    values = {name: getattr(form, name) for name in EDITABLE}
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def check(form: KarteForm, offered: karte_identity.Choices) -> Checked:

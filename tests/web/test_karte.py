@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend import payments, visits
 from backend.models import AuditAction, AuditLog, Gender, Media, Patient, PaymentKind
-from backend.web import karte_form, karte_identity, karte_view
+from backend.web import karte_form, karte_identity, karte_merge, karte_view
 from tests.factories import (
     NOW,
     jst,
@@ -315,7 +315,59 @@ def test_a_bad_phone_number_is_explained_and_nothing_typed_is_lost(
     assert AuditAction.UPDATE not in [row[0] for row in audit_rows(session, front.hanako)]
 
 
-def test_a_change_saved_meanwhile_is_not_overwritten(
+def test_changes_to_other_fields_saved_meanwhile_are_merged_with_mine(
+    web: TestClient, front: Front, session: Session, clock: list
+) -> None:
+    front.hanako.note_family = "夫と娘\n長男は大学生"
+    session.flush()
+    sign_in(web)
+    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    theirs = dict(mine, note_likes="和菓子", note_family="夫と娘\n長男は社会人")
+    clock[0] = jst(2026, 11, 30, 9)
+    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    # My untouched note goes back with CRLF line breaks, as browsers send a textarea's.
+    assert "\n" in mine["note_family"]
+    mine |= {"note_job": "教師", "note_family": mine["note_family"].replace("\n", "\r\n")}
+
+    answer = web.post(f"/patients/{front.hanako.id}", data=mine)
+
+    assert answer.status_code == 303
+    session.refresh(front.hanako)
+    assert front.hanako.note_job == "教師"
+    # Theirs, not put back by my older form.
+    assert front.hanako.note_likes == "和菓子"
+    assert front.hanako.note_family == "夫と娘\n長男は社会人"
+
+
+def test_a_field_both_screens_changed_comes_back_marked_with_the_rest_up_to_date(
+    web: TestClient, front: Front, session: Session, clock: list
+) -> None:
+    sign_in(web)
+    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    theirs = dict(mine, note_job="看護師", note_likes="和菓子")
+    clock[0] = jst(2026, 11, 30, 9)
+    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    mine |= {"note_job": "教師", "note_hobbies": "ゴルフ"}
+
+    answer = web.post(f"/patients/{front.hanako.id}", data=mine)
+
+    assert answer.status_code == 422
+    assert karte_form.STALE_ERROR in answer.text
+    assert karte_merge.BOTH_CHANGED in at_field(answer.text, "note_job")
+    assert karte_merge.BOTH_CHANGED not in at_field(answer.text, "note_hobbies")
+    session.refresh(front.hanako)
+    assert (front.hanako.note_job, front.hanako.note_hobbies) == ("看護師", None)
+    again = form_on(answer.text)
+    # Mine kept where I typed; the rest as the other screen left it.
+    assert (again["note_job"], again["note_hobbies"]) == ("教師", "ゴルフ")
+    assert again["note_likes"] == "和菓子"
+    assert web.post(f"/patients/{front.hanako.id}", data=again).status_code == 303
+    session.refresh(front.hanako)
+    assert (front.hanako.note_job, front.hanako.note_hobbies) == ("教師", "ゴルフ")
+    assert front.hanako.note_likes == "和菓子"
+
+
+def test_a_form_that_does_not_say_what_it_showed_overwrites_nothing_changed_meanwhile(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
     sign_in(web)
@@ -323,18 +375,13 @@ def test_a_change_saved_meanwhile_is_not_overwritten(
     theirs = dict(mine, note_likes="和菓子")
     clock[0] = jst(2026, 11, 30, 9)
     assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
-    mine["note_job"] = "教師"
-    answer = web.post(f"/patients/{front.hanako.id}", data=mine)
+
+    answer = web.post(f"/patients/{front.hanako.id}", data=dict(mine, seen="", note_job="教師"))
+
     assert answer.status_code == 422
-    assert "別の画面でカルテが更新されました" in answer.text
+    assert karte_merge.BOTH_CHANGED in at_field(answer.text, "note_likes")
     session.refresh(front.hanako)
-    assert front.hanako.note_job is None
-    assert front.hanako.note_likes == "和菓子"
-    again = form_on(answer.text)
-    assert again["note_job"] == "教師"  # kept, and now saved against what is shown
-    assert web.post(f"/patients/{front.hanako.id}", data=again).status_code == 303
-    session.refresh(front.hanako)
-    assert front.hanako.note_job == "教師"
+    assert (front.hanako.note_job, front.hanako.note_likes) == (None, "和菓子")
 
 
 def test_a_form_without_its_token_is_refused(
@@ -680,7 +727,7 @@ def test_a_birthday_typed_with_a_keyboard_and_one_born_today_are_accepted(
     assert front.taro.birth_on == date(2026, 11, 30)  # today in the clinic's zone
 
 
-def test_a_name_changed_meanwhile_is_not_overwritten(
+def test_a_name_changed_while_another_screen_changed_her_birthday_keeps_both(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
     unverified(session, front.hanako)
@@ -689,12 +736,11 @@ def test_a_name_changed_meanwhile_is_not_overwritten(
     theirs = dict(mine, birth_on="1985-04-02", gender="female")
     clock[0] = jst(2026, 11, 30, 9)
     assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+
     answer = web.post(f"/patients/{front.hanako.id}", data=dict(mine, name="佐藤 華子"))
-    assert answer.status_code == 422
-    assert karte_form.STALE_ERROR in answer.text
-    assert form_on(answer.text)["name"] == "佐藤 華子"
+
+    assert answer.status_code == 303
     session.refresh(front.hanako)
-    assert front.hanako.name == "佐藤 花子"
-    assert front.hanako.name_verified is False
+    assert (front.hanako.name, front.hanako.name_verified) == ("佐藤 華子", True)
     assert front.hanako.birth_on == date(1985, 4, 2)
     assert front.hanako.gender == Gender.FEMALE
