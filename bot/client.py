@@ -9,11 +9,9 @@ other 4xx, with LINE's reason), or `TokenExpired` (a reply token LINE no longer 
 from __future__ import annotations
 
 import logging
-import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from types import TracebackType
 from typing import Any
 
@@ -56,7 +54,7 @@ class LineClient:
             base_url=settings.api_base,
             timeout=httpx.Timeout(settings.timeout_seconds),
             headers={"Authorization": f"Bearer {token}"},
-            transport=wire.PooledTransport(timeout=settings.timeout_seconds, tls=_tls()),
+            transport=wire.PooledTransport(timeout=settings.timeout_seconds, tls=wire.tls()),
         )
         return cls(http)
 
@@ -95,13 +93,6 @@ class LineClient:
         except httpx.HTTPError as error:
             return outbox.Retry(f"connection failed ({type(error).__name__})")
         return outcome(response, retry_key=retry_key)
-
-
-@cache
-def _tls() -> ssl.SSLContext:
-    # Loading the CA bundle takes tens of milliseconds; a client is opened per drain, and
-    # the answer a patient waits for should not pay that each time.
-    return httpx.create_ssl_context()
 
 
 def outcome(response: httpx.Response, *, retry_key: bool) -> Outcome:

@@ -19,6 +19,7 @@ import http.client
 import ssl
 import threading
 from collections import defaultdict
+from functools import cache
 
 import httpx
 
@@ -123,6 +124,14 @@ def _origin(url: httpx.URL) -> Origin:
     if url.scheme not in _PORTS:
         raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}")
     return url.scheme, url.host, url.port or _PORTS[url.scheme]
+
+
+@cache
+def tls() -> ssl.SSLContext:
+    """The TLS context every outbound client shares. Loading the CA bundle takes tens of
+    milliseconds of CPU; a client is opened per drain, and the answer a patient waits for
+    should not pay that each time."""
+    return httpx.create_ssl_context()
 
 
 class LeanClient(httpx.Client):

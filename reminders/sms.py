@@ -35,6 +35,7 @@ from twilio.rest import Client
 
 from backend import outbox
 from backend.settings import Settings, SmsSettings, TwilioSettings
+from bot import wire
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class TwilioSms:
     @classmethod
     def connect(cls, twilio: TwilioSettings, sms: SmsSettings) -> TwilioSms:
         """A provider on the configured API base; close it (or use `with`) when done."""
-        http = httpx.Client(timeout=httpx.Timeout(twilio.timeout_seconds))
+        http = httpx.Client(timeout=httpx.Timeout(twilio.timeout_seconds), verify=wire.tls())
         client = Client(
             twilio.account_sid,
             twilio.auth_token.get_secret_value(),
