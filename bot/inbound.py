@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -45,19 +46,15 @@ def process(
     with store.reader() as session:
         waiting = inbox.pending(session, source=SOURCE, limit=limit)
     handled = 0
-    rows = iter(waiting)
-    for first in rows:
+    rows = deque(waiting)
+    while rows:
         make_way()
         with store.transaction() as session:
             ends = time.monotonic() + CHUNK_SECONDS
-            handled += _one(session, first, clock())
-            for _ in range(CHUNK - 1):
-                if time.monotonic() > ends:
+            for _ in range(CHUNK):
+                handled += _one(session, rows.popleft(), clock())
+                if not rows or time.monotonic() > ends:
                     break
-                row = next(rows, None)
-                if row is None:
-                    break
-                handled += _one(session, row, clock())
     return handled
 
 
