@@ -315,16 +315,26 @@ def test_a_bad_phone_number_is_explained_and_nothing_typed_is_lost(
     assert AuditAction.UPDATE not in [row[0] for row in audit_rows(session, front.hanako)]
 
 
+def saved_elsewhere_after_i_opened(
+    web: TestClient, patient: Patient, clock: list, **theirs: str
+) -> dict[str, str]:
+    """My form as I opened it, after another screen saved `theirs` over the same カルテ a
+    little later."""
+    sign_in(web)
+    mine = form_on(web.get(f"/patients/{patient.id}").text)
+    clock[0] = jst(2026, 11, 30, 9)
+    assert web.post(f"/patients/{patient.id}", data=dict(mine, **theirs)).status_code == 303
+    return mine
+
+
 def test_changes_to_other_fields_saved_meanwhile_are_merged_with_mine(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
     front.hanako.note_family = "夫と娘\n長男は大学生"
     session.flush()
-    sign_in(web)
-    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
-    theirs = dict(mine, note_likes="和菓子", note_family="夫と娘\n長男は社会人")
-    clock[0] = jst(2026, 11, 30, 9)
-    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    mine = saved_elsewhere_after_i_opened(
+        web, front.hanako, clock, note_likes="和菓子", note_family="夫と娘\n長男は社会人"
+    )
     # My untouched note goes back with CRLF line breaks, as browsers send a textarea's.
     assert "\n" in mine["note_family"]
     mine |= {"note_job": "教師", "note_family": mine["note_family"].replace("\n", "\r\n")}
@@ -342,11 +352,9 @@ def test_changes_to_other_fields_saved_meanwhile_are_merged_with_mine(
 def test_a_field_both_screens_changed_comes_back_marked_with_the_rest_up_to_date(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
-    sign_in(web)
-    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
-    theirs = dict(mine, note_job="看護師", note_likes="和菓子")
-    clock[0] = jst(2026, 11, 30, 9)
-    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    mine = saved_elsewhere_after_i_opened(
+        web, front.hanako, clock, note_job="看護師", note_likes="和菓子"
+    )
     mine |= {"note_job": "教師", "note_hobbies": "ゴルフ"}
 
     answer = web.post(f"/patients/{front.hanako.id}", data=mine)
@@ -370,11 +378,7 @@ def test_a_field_both_screens_changed_comes_back_marked_with_the_rest_up_to_date
 def test_a_form_that_does_not_say_what_it_showed_overwrites_nothing_changed_meanwhile(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
-    sign_in(web)
-    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
-    theirs = dict(mine, note_likes="和菓子")
-    clock[0] = jst(2026, 11, 30, 9)
-    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    mine = saved_elsewhere_after_i_opened(web, front.hanako, clock, note_likes="和菓子")
 
     answer = web.post(f"/patients/{front.hanako.id}", data=dict(mine, seen="", note_job="教師"))
 
@@ -731,11 +735,9 @@ def test_a_name_changed_while_another_screen_changed_her_birthday_keeps_both(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
     unverified(session, front.hanako)
-    sign_in(web)
-    mine = form_on(web.get(f"/patients/{front.hanako.id}").text)
-    theirs = dict(mine, birth_on="1985-04-02", gender="female")
-    clock[0] = jst(2026, 11, 30, 9)
-    assert web.post(f"/patients/{front.hanako.id}", data=theirs).status_code == 303
+    mine = saved_elsewhere_after_i_opened(
+        web, front.hanako, clock, birth_on="1985-04-02", gender="female"
+    )
 
     answer = web.post(f"/patients/{front.hanako.id}", data=dict(mine, name="佐藤 華子"))
 
