@@ -7,16 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import campaigns, postal, segments
+from backend import campaigns, cli_clinic, postal, segments
 from backend.db import Database
 from backend.errors import DomainError
 from backend.models import Campaign, Clinic
@@ -62,7 +61,7 @@ def _session() -> Iterator[Session]:
             yield session
     except DomainError as error:
         field = error.context.get("field")
-        _fail(f"{error.message}" + (f" ({field})" if field else ""))
+        cli_clinic.fail(f"{error.message}" + (f" ({field})" if field else ""))
     finally:
         database.dispose()
 
@@ -90,7 +89,7 @@ def preview_command(
 ) -> None:
     """How many patients a segment matches, per channel, with a few sample messages."""
     with _session() as session:
-        clinic_row = _clinic(session, clinic)
+        clinic_row = cli_clinic.chosen(session, clinic)
         segment = _segment(**_options(locals()))
         found = campaigns.preview(
             session, clinic_id=clinic_row.id, segment=segment, template=template
@@ -142,7 +141,7 @@ def create_command(
     """Create a campaign: a draft, or scheduled with --send-at."""
     now = datetime.now(UTC)
     with _session() as session:
-        clinic_row = _clinic(session, clinic)
+        clinic_row = cli_clinic.chosen(session, clinic)
         campaign = campaigns.create(
             session,
             clinic_id=clinic_row.id,
@@ -160,7 +159,7 @@ def _moment(text: str, clinic: Clinic) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--send-at: not an ISO date and time: {text}")
+        cli_clinic.fail(f"--send-at: not an ISO date and time: {text}")
     zone = ZoneInfo(clinic.timezone)
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
@@ -205,7 +204,7 @@ def cancel_command(campaign_id: Annotated[int, typer.Argument()]) -> None:
 def list_command(clinic: ClinicOption = None) -> None:
     """The clinic's campaigns, newest first."""
     with _session() as session:
-        clinic_row = _clinic(session, clinic)
+        clinic_row = cli_clinic.chosen(session, clinic)
         zone = ZoneInfo(clinic_row.timezone)
         table = Table("ID", "名前 / name", "状態 / status", "送信 / send at", "送信数 / sent")
         for campaign in campaigns.listing(session, clinic_id=clinic_row.id):
@@ -246,14 +245,14 @@ def export_command(
 ) -> None:
     """Postal DM: addresses of patients who agreed to mail, as CSV and/or A4 labels."""
     if csv_file is None and labels is None:
-        _fail("give --csv FILE and/or --labels FILE.pdf")
+        cli_clinic.fail("give --csv FILE and/or --labels FILE.pdf")
     with _session() as session:
         if campaign_id is not None:
             campaign = campaigns.get(session, campaign_id=campaign_id)
-            clinic_row = _clinic(session, campaign.clinic_id)
+            clinic_row = cli_clinic.chosen(session, campaign.clinic_id)
             segment = campaigns.segment_of(campaign)
         else:
-            clinic_row = _clinic(session, clinic)
+            clinic_row = cli_clinic.chosen(session, clinic)
             segment = _segment(**_options(locals()))
         found = postal.export(
             session, clinic=clinic_row, segment=segment, actor=ACTOR, now=datetime.now(UTC)
@@ -265,21 +264,3 @@ def export_command(
             pages = postal.write_labels(found, out)
         typer.echo(f"宛名ラベル / labels: {labels} ({pages} pages)")
     typer.echo(f"{len(found)} 件の宛先を出力しました / addresses exported.")
-
-
-def _clinic(session: Session, clinic_id: int | None) -> Clinic:
-    """The clinic asked for, or the only one there is."""
-    if clinic_id is not None:
-        found = session.get(Clinic, clinic_id)
-        if found is None:
-            _fail(f"clinic {clinic_id} not found")
-        return found
-    clinics = list(session.scalars(select(Clinic).order_by(Clinic.id).limit(10)))
-    if len(clinics) != 1:
-        _fail("no clinic yet" if not clinics else "there are several clinics: use --clinic ID")
-    return clinics[0]
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)

@@ -6,15 +6,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import message_rules
+from backend import cli_clinic, message_rules
 from backend.db import Database
 from backend.errors import DomainError
 from backend.models import Clinic, MessageRule, OutboxMessage, RuleKind
@@ -42,18 +41,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")
 
 
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
-
-
 @contextmanager
 def _database() -> Iterator[Database]:
     database = Database(get_settings().database_url)
     try:
         yield database
     except DomainError as error:
-        _fail(error.message)
+        cli_clinic.fail(error.message)
     finally:
         database.dispose()
 
@@ -64,28 +58,15 @@ def _now(text: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--now {text!r} is not an ISO 8601 time")
+        cli_clinic.fail(f"--now {text!r} is not an ISO 8601 time")
     if moment.tzinfo is None:
-        _fail("--now needs an offset, e.g. 2026-12-01T18:00+09:00")
+        cli_clinic.fail("--now needs an offset, e.g. 2026-12-01T18:00+09:00")
     return moment.astimezone(UTC)
-
-
-def _clinic(session: Session, clinic_id: int | None) -> Clinic:
-    """The clinic asked for, or the only one there is."""
-    if clinic_id is not None:
-        found = session.get(Clinic, clinic_id)
-        return found if found is not None else _fail(f"clinic {clinic_id} not found")
-    clinics = list(session.scalars(select(Clinic).order_by(Clinic.id).limit(10)))
-    if len(clinics) != 1:
-        _fail(
-            "no clinic yet: run `uketsuke seed`" if not clinics else "choose one with --clinic ID"
-        )
-    return clinics[0]
 
 
 def _rule(session: Session, clinic: Clinic, kind: str, now: datetime) -> MessageRule:
     if kind not in KINDS:
-        _fail(f"unknown rule {kind!r}: one of {', '.join(KINDS)}")
+        cli_clinic.fail(f"unknown rule {kind!r}: one of {', '.join(KINDS)}")
     found = message_rules.ensure_rules(session, clinic=clinic, now=now)
     return next(rule for rule in found if rule.kind == RuleKind(kind))
 
@@ -96,7 +77,9 @@ def list_rules(clinic: ClinicOption = None) -> None:
     now = datetime.now(UTC)
     table = Table("rule", "on", "params", "template")
     with _database() as database, database.transaction() as session:
-        for rule in message_rules.ensure_rules(session, clinic=_clinic(session, clinic), now=now):
+        for rule in message_rules.ensure_rules(
+            session, clinic=cli_clinic.chosen(session, clinic), now=now
+        ):
             params = json.dumps(rule.params, ensure_ascii=False)
             first = rule.template.splitlines()[0] if rule.template else ""
             table.add_row(rule.kind.value, "on" if rule.enabled else "off", params, first)
@@ -106,7 +89,7 @@ def list_rules(clinic: ClinicOption = None) -> None:
 def _switch(kind: str, clinic: int | None, *, enabled: bool) -> None:
     now = datetime.now(UTC)
     with _database() as database, database.transaction() as session:
-        rule = _rule(session, _clinic(session, clinic), kind, now)
+        rule = _rule(session, cli_clinic.chosen(session, clinic), kind, now)
         rule.enabled, rule.updated_at = enabled, now
     console.print(f"{kind}: {'on' if enabled else 'off'}")
 
@@ -142,16 +125,16 @@ def set_rule(
 ) -> None:
     """Change a rule's template (placeholders are checked) or parameters."""
     if template is None and not param:
-        _fail("give --template TEXT or --param key=value")
+        cli_clinic.fail("give --template TEXT or --param key=value")
     now = datetime.now(UTC)
     with _database() as database, database.transaction() as session:
-        rule = _rule(session, _clinic(session, clinic), kind, now)
+        rule = _rule(session, cli_clinic.chosen(session, clinic), kind, now)
         if template is not None:
             message_rules.set_template(rule, template=template.replace("\\n", "\n"), now=now)
         for item in param or []:
             name, sep, raw = item.partition("=")
             if not sep:
-                _fail(f"--param {item!r}: write key=value")
+                cli_clinic.fail(f"--param {item!r}: write key=value")
             message_rules.set_param(rule, name=name.strip(), value=_value(raw), now=now)
     console.print(f"{kind}: saved")
 
@@ -171,7 +154,7 @@ def preview(kind: KindArgument, now: NowOption = None, clinic: ClinicOption = No
     moment = _now(now)
     # A session that is never committed: the rules created for the preview go too.
     with _database() as database, database.sessions() as session:
-        found = _clinic(session, clinic)
+        found = cli_clinic.chosen(session, clinic)
         rule = _rule(session, found, kind, moment)
         rows = rules.preview(session, clinic=found, rule=rule, now=moment)
         state = "" if rule.enabled else " (the rule is off: shown as if it were on)"
