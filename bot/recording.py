@@ -123,6 +123,8 @@ class Recorder:
                 counts: list[int | BaseException] = list(
                     self.write(session, [(job.received, job.now) for job in jobs])
                 )
+                if len(counts) != len(jobs):  # else the requests would wait forever
+                    raise RuntimeError(f"{len(counts)} counts for {len(jobs)} deliveries")
         except Exception as error:
             if len(jobs) == 1:
                 counts = [error]

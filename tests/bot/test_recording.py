@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -157,3 +158,16 @@ def test_the_webhook_records_through_the_apps_writer_which_stops_with_the_app(
         assert session.scalar(select(func.count()).select_from(InboundEvent)) == 1
         assert app.state.line_recorder.writing
     assert not app.state.line_recorder.writing
+
+
+def test_a_writer_that_answers_for_too_few_deliveries_fails_them_instead_of_hanging() -> None:
+    store = Transactions()
+    recorder = recording.Recorder(store, lambda session, deliveries: [])  # type: ignore[arg-type]
+
+    async def one() -> object:
+        record = recorder.record(delivery("lost"), now=NOW)
+        return await asyncio.wait_for(record, timeout=10)
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(one())
+    recorder.close()
