@@ -44,17 +44,25 @@ def drain(
     limit: int = DEFAULT_LIMIT,
     senders: Mapping[Channel, Sender] | None = None,
     pool: Executor | None = None,
+    pace: Callable[[], None] = lambda: None,
 ) -> Drained:
     """Send up to `limit` due rows of the channels that have a sender, on `pool`'s threads
-    when given (the worker), else one after the other (a kick after a webhook)."""
+    when given (the worker), else one after the other (a kick after a webhook). `pace` is
+    called before each send (the web process makes way for webhooks there)."""
     if senders is None:
         with configured_senders(settings) as available:
             return drain(
-                store, now=now, settings=settings, limit=limit, senders=available, pool=pool
+                store,
+                now=now,
+                settings=settings,
+                limit=limit,
+                senders=available,
+                pool=pool,
+                pace=pace,
             )
     lease = timedelta(seconds=settings.worker.lease_seconds)
     jobs = claim(store, channels=list(senders), now=now, limit=limit, lease=lease)
-    return settle(store, send(jobs, senders, now=now, pool=pool), now=now)
+    return settle(store, send(jobs, senders, now=now, pool=pool, pace=pace), now=now)
 
 
 def send(
@@ -63,6 +71,7 @@ def send(
     *,
     now: datetime,
     pool: Executor | None = None,
+    pace: Callable[[], None] = lambda: None,
 ) -> list[tuple[Job, Result]]:
     """Send each unit (a row, or a multicast batch). Once a channel asks to wait (5xx,
     timeout, 429) its units not yet started are not tried in this drain: no hammering
@@ -75,6 +84,7 @@ def send(
         channel = unit[0].channel
         if channel in waiting:
             return Deferred()
+        pace()
         outcome = senders[channel](unit, now)
         if isinstance(outcome, outbox.Retry):
             waiting.add(channel)
@@ -190,7 +200,7 @@ class Kick:
         self.settings = settings
         self.clock = clock
         self.before = tuple(before)
-        self.make_way = make_way  # called before each drain (see backend.api.hot)
+        self.make_way = make_way  # called before each drain and send (see backend.api.hot)
         self._running = threading.Lock()
         self._wanted = threading.Event()
         # Opened on the first drain and kept: a client (and its TLS context) per kick
@@ -262,6 +272,7 @@ class Kick:
                 settings=self.settings,
                 senders=self._opened(),
                 pool=self._sending(),
+                pace=self.make_way,
             )
         except Exception as error:
             # The rows stay due; the worker's next tick tries again.

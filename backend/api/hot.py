@@ -24,8 +24,18 @@ from starlette.types import Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-MAKE_WAY_SECONDS = 0.05  # the longest a background step waits for the webhooks
-MAKE_WAY_POLL_SECONDS = 0.001
+# The longest a background step waits for the webhooks. Only a flood makes it wait that
+# long: at the few webhooks a second a clinic sees, even a campaign's, the gaps between
+# them are quiet.
+MAKE_WAY_SECONDS = 0.2
+# How often a waiting step looks again. Each look takes the interpreter from the event
+# loop for a moment; at a millisecond, eight sending threads looking cost the webhooks
+# more than the work they were waiting to do.
+MAKE_WAY_POLL_SECONDS = 0.005
+# A burst is over once no hot request has come for this long. In a burst they come every
+# millisecond or so, and between two of them none may be in flight: waiting only while one
+# is would let background work in at every such gap.
+QUIET_SECONDS = 0.005
 
 
 class App(FastAPI):
@@ -35,16 +45,20 @@ class App(FastAPI):
         super().__init__(*args, **kwargs)
         self.hot: dict[tuple[str, str], Endpoint] = {}
         self._taking = 0  # hot requests being taken now (changed on the event loop only)
+        self._last = 0.0  # when the last hot request came (time.monotonic)
 
     def make_way(self, *, at_most: float = MAKE_WAY_SECONDS) -> None:
-        """Wait while hot requests are being taken, `at_most` seconds (from a background
-        thread: never on the event loop). Work done after a webhook's answer — handling the
+        """Wait while hot requests are being taken or keep coming (one came in the last
+        `QUIET_SECONDS`), `at_most` seconds (from a background thread: never on the event
+        loop). Work done after a webhook's answer — handling the
         events, sending the answers — calls this between its steps, so in a burst the
         webhooks that LINE is waiting on get the interpreter first; the wait is bounded, so
         the answers still follow, a little later."""
-        deadline = time.monotonic() + at_most
-        while self._taking and time.monotonic() < deadline:
+        now = time.monotonic()
+        deadline = now + at_most
+        while (self._taking or now - self._last < QUIET_SECONDS) and now < deadline:
             time.sleep(MAKE_WAY_POLL_SECONDS)
+            now = time.monotonic()
 
     def hot_route(self, method: str, path: str, endpoint: Endpoint) -> None:
         """Serve `method path` with `endpoint`, ahead of every middleware and route."""
@@ -56,6 +70,7 @@ class App(FastAPI):
             if endpoint is not None:
                 scope["app"] = self
                 self._taking += 1
+                self._last = time.monotonic()
                 try:
                     response = await _respond(endpoint, scope, receive)
                 finally:

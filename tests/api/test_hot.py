@@ -120,3 +120,17 @@ def test_making_way_is_bounded() -> None:
         assert not answer.done()  # gave up waiting while the request was still taken
         held.release.set()
         assert answer.result(timeout=10).status_code == 200
+
+
+def test_making_way_waits_for_a_burst_to_go_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Between two webhooks of a burst none may be in flight; one that came a moment ago
+    # still counts until the quiet time has passed.
+    monkeypatch.setattr(hot, "QUIET_SECONDS", 0.2)
+    held = Held()
+    held.release.set()
+    sent = time.monotonic()
+    assert TestClient(held.app).post("/held").text == "done"
+
+    held.app.make_way(at_most=60)
+
+    assert time.monotonic() - sent >= 0.2

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from fastapi.testclient import TestClient
@@ -430,3 +431,23 @@ def test_a_poke_during_a_run_asks_for_one_more_run_instead_of_a_thread(
 
     assert pokes == [False]
     assert runs == [NOW, NOW]
+
+
+def test_a_drain_paces_itself_before_each_send(
+    session: Session, clinic: Clinic, line_api: respx.MockRouter
+) -> None:
+    # The web process's kick passes its make_way here: in a burst of webhooks each answer
+    # waits for a quiet moment rather than only the first.
+    steps: list[str] = []
+
+    def send(request: httpx.Request) -> httpx.Response:
+        steps.append("send")
+        return httpx.Response(200, json={})
+
+    line_api.post(PUSH).mock(side_effect=send)
+    queue(session, clinic, "one")
+    queue(session, clinic, "two")
+
+    drain(session, pace=lambda: steps.append("pace"))
+
+    assert steps == ["pace", "send", "pace", "send"]
