@@ -131,8 +131,7 @@ class Recorder:
             else:
                 log.warning("LINE deliveries written one by one after %s", type(error).__name__)
                 counts = [self._alone(job) for job in jobs]
-        for job, result in zip(jobs, counts, strict=True):
-            _answer(job, result)
+        _answer(jobs, counts)
 
     def _alone(self, job: _Job) -> int | BaseException:
         try:
@@ -142,15 +141,25 @@ class Recorder:
             return error
 
 
-def _answer(job: _Job, result: int | BaseException) -> None:
-    with contextlib.suppress(RuntimeError):  # the event loop is closed: nobody waits
-        job.loop.call_soon_threadsafe(_settle, job.future, result)
+Answer = tuple[asyncio.Future[int], int | BaseException]
 
 
-def _settle(future: asyncio.Future[int], result: int | BaseException) -> None:
-    if future.done():  # the request was cancelled (the client went away)
-        return
-    if isinstance(result, BaseException):
-        future.set_exception(result)
-    else:
-        future.set_result(result)
+def _answer(jobs: Sequence[_Job], results: Sequence[int | BaseException]) -> None:
+    """Hand each waiting request its result: one wake-up of each event loop for the whole
+    batch (a wake-up is a write to the loop's pipe and a switch of threads)."""
+    per_loop: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+    for job, result in zip(jobs, results, strict=True):
+        per_loop.setdefault(job.loop, []).append((job.future, result))
+    for loop, answers in per_loop.items():
+        with contextlib.suppress(RuntimeError):  # the event loop is closed: nobody waits
+            loop.call_soon_threadsafe(_settle, answers)
+
+
+def _settle(answers: list[Answer]) -> None:
+    for future, result in answers:
+        if future.done():  # the request was cancelled (the client went away)
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
