@@ -12,11 +12,14 @@ No health information goes into any of them (DESIGN rule 6).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from backend import booking as booking_engine
 from backend import message_rules, messaging, outbox
 from backend.calls import Call
 from backend.conversation import staff_calls, words
@@ -30,6 +33,7 @@ from backend.models import (
     Patient,
     RuleKind,
     Source,
+    Staff,
 )
 
 SOURCE_WORDS = {
@@ -56,18 +60,52 @@ def _key(kind: str, booking: Booking) -> str:
     return f"notify:{kind}:{booking.id}:{len(booking.changes)}"
 
 
+class CardPatient(Protocol):
+    """What a booking card shows of the patient: a Patient row, or `Registered`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_verified(self) -> bool: ...
+
+    @property
+    def phone(self) -> str | None: ...
+
+    @property
+    def first_visit_on(self) -> date | None: ...
+
+
 def booking_rows(clinic: Clinic, booking: Booking) -> tuple[tuple[str, str], ...]:
     """The rows staff see on a booking card."""
-    staff = booking.staff.name if booking.staff else "指名なし"
-    if booking.nominated:
-        staff += "（指名）"
-    patient = booking.patient
+    return _rows(
+        ZoneInfo(clinic.timezone),
+        booking.patient,
+        starts_at=booking.starts_at,
+        course=booking.course.name,
+        staff=booking.staff.name if booking.staff else None,
+        nominated=booking.nominated,
+        source=booking.source,
+    )
+
+
+def _rows(
+    zone: ZoneInfo,
+    patient: CardPatient,
+    *,
+    starts_at: datetime,
+    course: str,
+    staff: str | None,
+    nominated: bool,
+    source: Source,
+) -> tuple[tuple[str, str], ...]:
+    who = ("指名なし" if staff is None else staff) + ("（指名）" if nominated else "")
     rows = [
         ("お名前", patient.name + ("" if patient.name_verified else "（未確認）")),
-        ("日時", words.moment(_local(clinic, booking.starts_at))),
-        ("メニュー", booking.course.name),
-        ("担当", staff),
-        ("受付", SOURCE_WORDS[booking.source]),
+        ("日時", words.moment(starts_at.astimezone(zone))),
+        ("メニュー", course),
+        ("担当", who),
+        ("受付", SOURCE_WORDS[source]),
     ]
     if patient.phone:
         rows.append(("電話", words.phone(patient.phone)))
@@ -111,26 +149,72 @@ def _to_patient(
 
 def request_card(clinic: Clinic, booking: Booking) -> Card:
     """The card staff answer a request with."""
+    return _request_card(booking.id, booking_rows(clinic, booking))
+
+
+def _request_card(booking_id: int, rows: tuple[tuple[str, str], ...]) -> Card:
     return Card(
         title="予約リクエスト",
-        rows=booking_rows(clinic, booking),
+        rows=rows,
         choices=(
-            Choice("承認", f"req:{booking.id}:approve"),
-            Choice("別の時間を提案", f"req:{booking.id}:propose"),
-            Choice("お断り", f"req:{booking.id}:decline"),
+            Choice("承認", f"req:{booking_id}:approve"),
+            Choice("別の時間を提案", f"req:{booking_id}:propose"),
+            Choice("お断り", f"req:{booking_id}:decline"),
         ),
     )
+
+
+def _staff_card(status: BookingStatus, booking_id: int, rows: tuple[tuple[str, str], ...]) -> Reply:
+    """The request card, or, when the clinic confirmed the booking at once, a notice."""
+    if status == BookingStatus.REQUESTED:
+        return _request_card(booking_id, rows)
+    return Card(title="新しいご予約（確定済み）", rows=rows)
 
 
 def request_created(session: Session, *, booking: Booking, now: datetime) -> None:
     """A patient asked for a time: staff get the request card (or, when the clinic
     confirmed it at once, a notice)."""
     clinic = _clinic(session, booking)
-    if booking.status == BookingStatus.REQUESTED:
-        reply: Reply = request_card(clinic, booking)
-    else:
-        reply = Card(title="新しいご予約（確定済み）", rows=booking_rows(clinic, booking))
+    if clinic.line_staff_group_id is None:
+        return
+    reply = _staff_card(booking.status, booking.id, booking_rows(clinic, booking))
     _to_staff(session, booking, "request", (reply,), now)
+
+
+# The staff member's name, for the card of a request made with plain statements.
+_STAFF_NAME = select(Staff.name).where(Staff.id == bindparam("staff_id"))
+
+
+def request_made(
+    session: Session, *, made: booking_engine.Requested, patient: CardPatient, now: datetime
+) -> None:
+    """`request_created` for a request made by `booking.request_plain`, from what it read:
+    the clinic, the course and the patient (`patient`) are not read again."""
+    group = made.clinic.line_staff_group_id
+    if group is None:
+        return
+    staff = None
+    if made.staff_id is not None:
+        staff = session.connection().execute(_STAFF_NAME, {"staff_id": made.staff_id}).scalar()
+    rows = _rows(
+        ZoneInfo(made.clinic.timezone),
+        patient,
+        starts_at=made.starts_at,
+        course=made.course.name,
+        staff=staff,
+        nominated=made.nominated,
+        source=made.source,
+    )
+    outbox.line_replies(
+        session,
+        clinic_id=made.clinic.id,
+        to=group,
+        replies=(_staff_card(made.status, made.id, rows),),
+        purpose="staff:request",
+        now=now,
+        # As `_key` for a new booking: its one change so far.
+        idempotency_key=f"notify:request:{made.id}:1",
+    )
 
 
 def patient_cancelled(session: Session, *, booking: Booking, now: datetime) -> None:

@@ -231,3 +231,40 @@ def test_search_is_limited(session: Session, clinic, register) -> None:
         patients.search(session, clinic_id=clinic.id, query="", limit=0)
     with pytest.raises(NotFound):
         patients.search(session, clinic_id=clinic.id + 999_999, query="", limit=5)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "山田 花子", "name_verified": False, "phone": "090-1234-5678"},
+        {"name": "鈴木 一郎", "consent_sms": True, "gender": "male"},
+    ],
+)
+def test_register_writes_what_create_writes(session: Session, clinic, fields) -> None:
+    made = patients.create(session, clinic_id=clinic.id, actor="patient:phone", now=NOW, **fields)
+    registered = patients.register(
+        session, clinic_id=clinic.id, actor="patient:phone", now=NOW, **fields
+    )
+    session.expire_all()
+    found = session.get(Patient, registered)
+    ignored = {"id"}
+    columns = [c.key for c in Patient.__table__.c if c.key not in ignored]
+    assert [getattr(found, name) for name in columns] == [getattr(made, name) for name in columns]
+    entries = [audit_entries(session, made.id), audit_entries(session, registered)]
+    assert [[(e.actor, e.action, e.detail, e.at) for e in found] for found in entries] == [
+        [("patient:phone", AuditAction.CREATE, entries[0][0].detail, NOW)]
+    ] * 2
+
+
+def test_register_refuses_what_create_refuses(session: Session, clinic) -> None:
+    for fields, refusal in (
+        ({}, Invalid),
+        ({"name": " "}, Invalid),
+        ({"name": "山田", "phone": "12"}, Invalid),
+        ({"name": "山田", "shoe_size": 27}, Invalid),
+        ({"name": "山田", "media_id": 987654}, NotFound),
+    ):
+        with pytest.raises(refusal):
+            patients.register(session, clinic_id=clinic.id, actor="x", now=NOW, **fields)
+    with pytest.raises(NotFound):
+        patients.register(session, clinic_id=987654, actor="x", now=NOW, name="山田")

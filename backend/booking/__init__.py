@@ -15,6 +15,9 @@ from backend.booking.availability import (
 )
 from backend.booking.lifecycle import (
     ALLOWED,
+    RequestClinic,
+    RequestCourse,
+    Requested,
     accept,
     cancel,
     complete,
@@ -25,6 +28,7 @@ from backend.booking.lifecycle import (
     mark_no_show,
     propose,
     request,
+    request_plain,
     reschedule,
 )
 from backend.payments import Payments
@@ -35,6 +39,9 @@ __all__ = [
     "BookingClinic",
     "BookingRules",
     "Payments",
+    "RequestClinic",
+    "RequestCourse",
+    "Requested",
     "Starts",
     "accept",
     "booking_rules",
@@ -50,5 +57,6 @@ __all__ = [
     "mark_no_show",
     "propose",
     "request",
+    "request_plain",
     "reschedule",
 ]

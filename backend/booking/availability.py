@@ -258,8 +258,18 @@ def fitting_starts(
     return staff_ok & bed_ok
 
 
+class Length(Protocol):
+    """How long a course takes: a Course row, or a request's plain course."""
+
+    @property
+    def staff_minutes(self) -> int: ...
+
+    @property
+    def minutes(self) -> int: ...
+
+
 def assign(
-    frame: schedule.Frame, *, course: Course, start: int, staff_id: int | None
+    frame: schedule.Frame, *, course: Length, start: int, staff_id: int | None
 ) -> tuple[int | None, int] | None:
     """Pick the staff member (least busy first) and bed for a start, or None if it is full."""
     bit = 1 << start if start >= 0 else 0
@@ -301,7 +311,7 @@ def get_course(session: Session, clinic: Clinic, course_id: int) -> Course:
     return course
 
 
-def get_staff(session: Session, clinic: Clinic, staff_id: int) -> Staff:
+def get_staff(session: Session, clinic: schedule.ClinicRules, staff_id: int) -> Staff:
     """An active staff member of this clinic who treats patients, or a refusal."""
     staff = session.get(Staff, staff_id)
     if staff is None or staff.clinic_id != clinic.id or not staff.active:

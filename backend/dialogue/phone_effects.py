@@ -129,22 +129,42 @@ def _keyed_number(value: object) -> str:
     return patients.normalize_phone(value)
 
 
+# The booking an SMS confirms and its patient, as a plain statement built once: the SMS
+# follows the request in the same turn, which wrote the booking without the ORM.
+_BOOKED = (
+    select(
+        Booking.id,
+        Booking.starts_at,
+        Booking.status,
+        Booking.patient_id,
+        Patient.phone,
+        Patient.sms_opted_out,
+    )
+    .join(Patient, Patient.id == Booking.patient_id)
+    .where(Booking.id == bindparam("booking_id"))
+)
+
+
 @_performs(effects.SMS)
 def _sms(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str, Any]:
     """The request's confirmation by SMS, to the caller's mobile or one they keyed in."""
     call = calls.of(session, facts)
-    made = session.get(Booking, args.get("booking_id")) if args.get("booking_id") else None
+    booking_id = args.get("booking_id")
+    made = None
+    if booking_id:
+        made = session.connection().execute(_BOOKED, {"booking_id": booking_id}).first()
     if made is None or made.id != call.booking_id:
         raise NotFound("booking not found", field="booking_id")
     to = _keyed_number(args.get("to")) or calls.caller(call)
     if not is_mobile(to):
         raise Invalid("not a Japanese mobile number", field="to")
-    patient = made.patient
-    if patient.phone is None:  # a withheld caller: the number they keyed reaches them
-        patients.update(session, patient_id=patient.id, actor=calls.ACTOR, now=facts.now, phone=to)
+    if made.phone is None:  # a withheld caller: the number they keyed reaches them
+        patients.update(
+            session, patient_id=made.patient_id, actor=calls.ACTOR, now=facts.now, phone=to
+        )
     local = made.starts_at.astimezone(facts.now.tzinfo)
     body = texts.sms_request(facts, start=local, confirmed=made.status == BookingStatus.CONFIRMED)
-    sent = not patient.sms_opted_out and calls.text(
+    sent = not made.sms_opted_out and calls.text(
         session,
         call=call,
         to=to,
@@ -152,6 +172,6 @@ def _sms(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str
         purpose="phone:request",
         key=f"phone:request:{call.call_sid}:{made.id}",
         now=facts.now,
-        patient_id=patient.id,
+        patient_id=made.patient_id,
     )
     return {"sent": sent, "to": to}
