@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
@@ -48,12 +49,26 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     with contextlib.ExitStack() as alongside:
         for start in getattr(app.state, "alongside", ()):
             alongside.enter_context(start())
+        frozen = app.state.settings.gc_freeze
+        if frozen:
+            _freeze()
         yield
+    if frozen:
+        gc.unfreeze()
     if hasattr(kick, "close"):
         kick.close()
     recorder = getattr(app.state, "line_recorder", None)
     if recorder is not None:
         recorder.close()
+
+
+def _freeze() -> None:
+    """Exempt every object alive now from the garbage collector's walks: a web process
+    starts with hundreds of thousands (FastAPI, SQLAlchemy, the SDKs), and each full
+    collection during a request walked them all again, a pause of every request in flight.
+    Measured with bench/line_webhook.py: p99 of a webhook 113–129 → 54–68 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Once the app has started, move everything it built (modules, mappers, the holiday
+    # calendar) out of reach of Python's garbage collector, so its collections during
+    # requests walk only what requests made (backend.app). Tests turn it off: libraries
+    # such as Hypothesis look for objects with gc.get_referrers, which skips frozen ones.
+    gc_freeze: bool = True
 
     line: LineSettings = Field(default_factory=LineSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)

@@ -27,6 +27,8 @@ from backend.settings import Settings
 from tests.factories import NOW
 
 TEST_DATABASE_URL = os.environ.get("UKETSUKE_TEST_DATABASE_URL", "")
+# Frozen objects are invisible to gc.get_referrers, which Hypothesis relies on.
+os.environ.setdefault("UKETSUKE_GC_FREEZE", "false")
 API_TOKEN = "test-token-0123456789abcdef"
 
 

@@ -4,6 +4,7 @@ and a hot route's own failures, still get the answers the API gives."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -11,10 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from backend.api import hot
+from backend.app import create_app
+from tests import conftest
+from tests.conftest import SessionStore
 
 
 def app() -> hot.App:
@@ -134,3 +139,20 @@ def test_making_way_waits_for_a_burst_to_go_quiet(monkeypatch: pytest.MonkeyPatc
     held.app.make_way(at_most=60)
 
     assert time.monotonic() - sent >= 0.2
+
+
+def test_a_started_app_freezes_what_it_built_and_thaws_it_at_shutdown(session: Session) -> None:
+    assert gc.get_freeze_count() == 0
+    app = create_app(conftest.test_settings(gc_freeze=True), store=SessionStore(session))
+
+    with TestClient(app) as client:
+        frozen = gc.get_freeze_count()
+        assert client.get("/healthz").status_code == 200
+
+    assert frozen > 10_000  # the frameworks' modules, classes and functions
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_test_suite_runs_unfrozen(session: Session) -> None:
+    with TestClient(create_app(conftest.test_settings(), store=SessionStore(session))):
+        assert gc.get_freeze_count() == 0
