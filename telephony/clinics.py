@@ -29,9 +29,17 @@ class Known:
     has_line: bool
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The clinic a call belongs to, and its config token (what its facts are cached by)."""
+
+    id: int
+    config_token: str
+
+
 # Plain statements on the session's connection: every step of every call runs one.
 _CLINICS = Clinic.__table__
-_COLUMNS = (_CLINICS.c.id, _CLINICS.c.name, _CLINICS.c.line_add_url)
+_COLUMNS = (_CLINICS.c.id, _CLINICS.c.name, _CLINICS.c.line_add_url, _CLINICS.c.config_token)
 _FIRST = select(*_COLUMNS).order_by(_CLINICS.c.id).limit(1)
 _BY_ID = select(*_COLUMNS).where(_CLINICS.c.id == bindparam("clinic_id"))
 
@@ -42,6 +50,12 @@ KNOWN_SIZE = 64
 
 def resolve(session: Session, *, configured: int | None, called: str) -> int:
     """The configured clinic, else the first one; remembered for the fallback."""
+    return resolved(session, configured=configured, called=called).id
+
+
+def resolved(session: Session, *, configured: int | None, called: str) -> Resolved:
+    """`resolve`, with the clinic's config token read in the same statement: a turn's
+    facts then need no query of their own to know they are current."""
     connection = session.connection()
     if configured is None:
         row = connection.execute(_FIRST).first()
@@ -50,7 +64,7 @@ def resolve(session: Session, *, configured: int | None, called: str) -> int:
     if row is None:
         raise NoClinic("no clinic for the phone line (UKETSUKE_TWILIO_CLINIC_ID)")
     remember(called, Known(name=row.name, has_line=bool(row.line_add_url)))
-    return int(row.id)
+    return Resolved(int(row.id), row.config_token)
 
 
 def remember(called: str, known: Known) -> None:

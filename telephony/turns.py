@@ -62,9 +62,8 @@ class Step:
 def answer(store: Store, step: Step, *, settings: Settings, now: datetime) -> Answer:
     """The TwiML for a step; for a step seen before, the TwiML it was answered with."""
     with store.transaction() as session:
-        clinic_id = clinics.resolve(
-            session, configured=settings.twilio.clinic_id, called=step.called
-        )
+        clinic = clinics.resolved(session, configured=settings.twilio.clinic_id, called=step.called)
+        clinic_id = clinic.id
         external_id = f"{step.call_sid}:{step.turn}"
         event_id = inbox.record(
             session,
@@ -77,7 +76,7 @@ def answer(store: Store, step: Step, *, settings: Settings, now: datetime) -> An
         )
         if event_id is None:
             return Answer(_answered_before(session, external_id, settings), new=False)
-        replies = _replies(session, clinic_id, step, settings, now)
+        replies = _replies(session, clinic, step, settings, now)
         document = twiml.render(replies, line=line(settings, step), next_turn=step.turn + 1)
         _keep(session, event_id, {"form": step.form, "twiml": document}, now)
         return Answer(document, new=True, queued=outbox.take_queued(session))
@@ -95,28 +94,29 @@ def line(settings: Settings, step: Step) -> twiml.Line:
 
 
 def _handle(
-    session: Session, clinic_id: int, step: Step, event: Event, now: datetime
+    session: Session, clinic: clinics.Resolved, step: Step, event: Event, now: datetime
 ) -> tuple[Reply, ...]:
     return phone.handle(
         session,
-        clinic_id=clinic_id,
+        clinic_id=clinic.id,
         call_sid=step.call_sid,
         caller=step.caller,
         event=event,
         now=now,
+        config_token=clinic.config_token,
     )
 
 
 def _replies(
-    session: Session, clinic_id: int, step: Step, settings: Settings, now: datetime
+    session: Session, clinic: clinics.Resolved, step: Step, settings: Settings, now: datetime
 ) -> tuple[Reply, ...]:
     """The attendant's answer; a transfer with no staff phone configured is answered at
     once as a transfer nobody picked up."""
-    replies = _handle(session, clinic_id, step, step.event, now)
+    replies = _handle(session, clinic, step, step.event, now)
     transfer = _transfer_at(replies)
     if transfer is None or settings.twilio.staff_numbers:
         return replies
-    after = _handle(session, clinic_id, step, Dialed(answered=False), now)
+    after = _handle(session, clinic, step, Dialed(answered=False), now)
     if _transfer_at(after) is not None:
         raise TransferLoop("the attendant transferred again after an unanswered transfer")
     return replies[:transfer] + after

@@ -10,6 +10,7 @@ the number of the turn it starts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,6 +34,9 @@ STATUS_PATH = "/twilio/status"
 FALLBACK_PATH = "/twilio/fallback"
 # Seconds of silence after the words before the Gather gives up (Twilio's default).
 GATHER_TIMEOUT = 5
+# Rendered documents kept: the greeting, the menu and most prompts are the same for every
+# call of a line, and building the XML cost more than the rest of a simple turn's answer.
+RENDERED = 256
 
 SORRY = "申し訳ございません。ただいまお電話を承ることができませんでした。"
 CALL_AGAIN = "恐れ入りますが、しばらくしてからおかけ直しください。"
@@ -64,6 +68,20 @@ def dialed_url(line: Line, turn: int) -> str:
 
 def render(replies: Iterable[Reply], *, line: Line, next_turn: int) -> str:
     """TwiML for one turn's replies; `next_turn` numbers what the caller does next."""
+    key = (tuple(replies), line, next_turn)
+    try:
+        hash(key)
+    except TypeError:  # a reply holding a list: rendered every time
+        return _render(*key)
+    return _rendered(*key)
+
+
+@functools.lru_cache(maxsize=RENDERED)
+def _rendered(replies: tuple[Reply, ...], line: Line, next_turn: int) -> str:
+    return _render(replies, line, next_turn)
+
+
+def _render(replies: tuple[Reply, ...], line: Line, next_turn: int) -> str:
     response = VoiceResponse()
     words: list[str] = []
     for reply in replies:

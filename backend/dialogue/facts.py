@@ -57,9 +57,11 @@ _CLINICS = Clinic.__table__
 _TOKEN = select(_CLINICS.c.config_token).where(_CLINICS.c.id == bindparam("clinic_id"))
 
 
-def clinic_facts(session: Session, clinic_id: int) -> ClinicFacts:
-    """The clinic's facts; one small query when nothing changed since they were read."""
-    token = session.connection().execute(_TOKEN, {"clinic_id": clinic_id}).scalar()
+def clinic_facts(session: Session, clinic_id: int, *, token: str | None = None) -> ClinicFacts:
+    """The clinic's facts; one small query when nothing changed since they were read, none
+    when the caller read the clinic's config token in this transaction (`token`)."""
+    if token is None:
+        token = session.connection().execute(_TOKEN, {"clinic_id": clinic_id}).scalar()
     if token is None:
         raise LookupError(f"clinic {clinic_id} not found")
     key = (clinic_id, token)

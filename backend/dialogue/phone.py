@@ -23,7 +23,7 @@ from backend.calls import Call
 from backend.conversation import phone
 from backend.conversation import phone_common as states
 from backend.conversation import phone_texts as texts
-from backend.conversation.model import Event, Facts, Hangup, Reply
+from backend.conversation.model import Event, Facts, Hangup, PatientInfo, Reply
 from backend.dialogue import facts, phone_effects, runner
 from backend.dialogue import phone_calls as calls
 from backend.models import CallOutcome, Clinic, ConversationState
@@ -46,22 +46,29 @@ def handle(
     caller: str,
     event: Event,
     now: datetime,
+    config_token: str | None = None,
 ) -> tuple[Reply, ...]:
     """Answer one turn of a call: what to say, and what to listen for (or transfer, hang up).
 
-    `caller` is the caller's number as Twilio gives it (E.164, or "" when withheld)."""
-    call = calls.opened(session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now)
+    `caller` is the caller's number as Twilio gives it (E.164, or "" when withheld);
+    `config_token` the clinic's, when the caller read it in this transaction."""
+    call, patient = calls.answering(
+        session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now
+    )
     if call.ended_at is not None:  # a late request of a call that is over
         return (Hangup(),)
 
     # Read once a turn: no phone effect changes what the clinic tells callers (a booking
     # replaces its schedule token, not its config token).
-    clinic = facts.clinic_facts(session, clinic_id)
+    clinic = facts.clinic_facts(session, clinic_id, token=config_token)
+    # The first facts name the caller read with the call's row; after an effect, which
+    # may link one, the row is read again.
+    first: list[PatientInfo | None] = [patient]
 
     def load() -> Facts:
-        patient = calls.patient_info(session, call)
+        known = first.pop() if first else calls.patient_info(session, call)
         return facts.load(
-            session, clinic_id=clinic_id, now=now, patient=patient, subject=call_sid, known=clinic
+            session, clinic_id=clinic_id, now=now, patient=known, subject=call_sid, known=clinic
         )
 
     replies, state = runner.converse(

@@ -78,6 +78,35 @@ def opened(session: Session, *, clinic_id: int, call_sid: str, caller: str, now:
     found = locked(session, clinic_id=clinic_id, call_sid=call_sid)
     if found is not None:
         return found
+    return _insert(session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now)
+
+
+# The call's row with its caller's name, for the start of a turn: one statement, not two.
+_ANSWERING = (
+    select(*(_LOG.c[name] for name in Call._fields), Patient.name.label("patient_name"))
+    .outerjoin(Patient, Patient.id == _LOG.c.patient_id)
+    .where(_LOG.c.clinic_id == bindparam("clinic_id"), _LOG.c.call_sid == bindparam("sid"))
+    .with_for_update(of=_LOG)
+)
+
+
+def answering(
+    session: Session, *, clinic_id: int, call_sid: str, caller: str, now: datetime
+) -> tuple[Call, PatientInfo | None]:
+    """`opened`, and who the caller is as the row says (`patient_info`), read together."""
+    params = {"clinic_id": clinic_id, "sid": call_sid}
+    row = session.connection().execute(_ANSWERING, params).first()
+    if row is None:
+        call = _insert(session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now)
+        # Linked only if a racing first request of the call opened the row and linked one.
+        return call, patient_info(session, call) if call.patient_id is not None else None
+    call = Call(*row[: len(Call._fields)])
+    if call.patient_id is None or row.patient_name is None:
+        return call, None
+    return call, PatientInfo(call.patient_id, row.patient_name)
+
+
+def _insert(session: Session, *, clinic_id: int, call_sid: str, caller: str, now: datetime) -> Call:
     call = Call(
         id=0,
         clinic_id=clinic_id,

@@ -135,3 +135,18 @@ def test_the_apology_offers_to_call_again_and_hangs_up() -> None:
         f"{SAY}{twiml.SORRY}</Say>{SAY}{twiml.CALL_AGAIN}</Say>{SAY}{twiml.GOODBYE}</Say>"
         "<Hangup /></Response>"
     )
+
+
+def test_a_document_rendered_before_is_kept_and_the_same() -> None:
+    replies = (Say("お電話ありがとうございます。"), Expect(keys=1))
+    first = twiml.render(replies, line=line(), next_turn=1)
+    assert twiml.render(list(replies), line=line(), next_turn=1) is first
+    assert twiml.render(replies, line=line(), next_turn=2) != first
+    assert twiml.render(replies, line=line(voice=""), next_turn=1) != first
+
+
+def test_a_reply_that_cannot_be_kept_is_rendered_all_the_same() -> None:
+    rows = [("日時", "12月1日(火) 9:15")]  # a list: not hashable
+    card = Card(title="予約リクエスト", rows=rows)  # type: ignore[arg-type]
+    document = twiml.render((card, Hangup()), line=line(), next_turn=1)
+    assert "予約リクエスト。日時は12月1日(火) 9:15" in document

@@ -61,9 +61,10 @@ def test_an_incoming_call_is_recorded_and_greeted(
         "</Response>"
     )
     assert attendant.events == [CallStarted(CALLER)]
-    assert attendant.turns == [
-        {"clinic_id": clinic.id, "call_sid": CALL, "caller": CALLER, "now": NOW}
-    ]
+    # The clinic's config token, read with the clinic: its facts need no query of their own.
+    context = {"clinic_id": clinic.id, "call_sid": CALL, "caller": CALLER, "now": NOW}
+    token = session.scalar(select(Clinic.config_token).where(Clinic.id == clinic.id))
+    assert attendant.turns == [{**context, "config_token": token}]
     [row] = inbox_rows(session)
     assert (row.external_id, row.kind, row.clinic_id) == (f"{CALL}:0", "call", clinic.id)
     assert row.processed_at == NOW
