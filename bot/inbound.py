@@ -38,20 +38,21 @@ def process(
     *,
     clock: Callable[[], datetime],
     limit: int = BATCH,
-    make_way: Callable[[], None] = lambda: None,
+    make_way: Callable[[], bool] = lambda: True,
 ) -> int:
     """Handle up to `limit` pending LINE events; return how many were handled. `make_way`
     is called before each transaction (the web process waits there, briefly, while
-    webhooks are being taken)."""
+    webhooks are being taken); when it answers False, webhooks are still pouring in and
+    the transaction takes one event only, so the webhooks' writes wait for little."""
     with store.reader() as session:
         waiting = inbox.pending(session, source=SOURCE, limit=limit)
     handled = 0
     rows = deque(waiting)
     while rows:
-        make_way()
+        chunk = CHUNK if make_way() else 1
         with store.transaction() as session:
             ends = time.monotonic() + CHUNK_SECONDS
-            for _ in range(CHUNK):
+            for _ in range(chunk):
                 handled += _one(session, rows.popleft(), clock())
                 if not rows or time.monotonic() > ends:
                     break

@@ -44,7 +44,7 @@ def drain(
     limit: int = DEFAULT_LIMIT,
     senders: Mapping[Channel, Sender] | None = None,
     pool: Executor | None = None,
-    pace: Callable[[], None] = lambda: None,
+    pace: Callable[[], object] = lambda: None,
 ) -> Drained:
     """Send up to `limit` due rows of the channels that have a sender, on `pool`'s threads
     when given (the worker), else one after the other (a kick after a webhook). `pace` is
@@ -71,7 +71,7 @@ def send(
     *,
     now: datetime,
     pool: Executor | None = None,
-    pace: Callable[[], None] = lambda: None,
+    pace: Callable[[], object] = lambda: None,
 ) -> list[tuple[Job, Result]]:
     """Send each unit (a row, or a multicast batch). Once a channel asks to wait (5xx,
     timeout, 429) its units not yet started are not tried in this drain: no hammering
@@ -194,7 +194,7 @@ class Kick:
         settings: Settings,
         clock: Callable[[], datetime],
         before: Sequence[Callable[[], object]] = (),
-        make_way: Callable[[], None] = lambda: None,
+        make_way: Callable[[], object] = lambda: None,
     ):
         self.store = store
         self.settings = settings

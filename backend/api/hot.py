@@ -47,18 +47,20 @@ class App(FastAPI):
         self._taking = 0  # hot requests being taken now (changed on the event loop only)
         self._last = 0.0  # when the last hot request came (time.monotonic)
 
-    def make_way(self, *, at_most: float = MAKE_WAY_SECONDS) -> None:
+    def make_way(self, *, at_most: float = MAKE_WAY_SECONDS) -> bool:
         """Wait while hot requests are being taken or keep coming (one came in the last
         `QUIET_SECONDS`), `at_most` seconds (from a background thread: never on the event
         loop). Work done after a webhook's answer — handling the
         events, sending the answers — calls this between its steps, so in a burst the
         webhooks that LINE is waiting on get the interpreter first; the wait is bounded, so
-        the answers still follow, a little later."""
+        the answers still follow, a little later. True when the webhooks went quiet, False
+        when it stopped waiting (a flood: the caller should take a small step)."""
         now = time.monotonic()
         deadline = now + at_most
         while (self._taking or now - self._last < QUIET_SECONDS) and now < deadline:
             time.sleep(MAKE_WAY_POLL_SECONDS)
             now = time.monotonic()
+        return not (self._taking or now - self._last < QUIET_SECONDS)
 
     def hot_route(self, method: str, path: str, endpoint: Endpoint) -> None:
         """Serve `method path` with `endpoint`, ahead of every middleware and route."""

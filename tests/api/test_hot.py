@@ -111,7 +111,7 @@ def test_making_way_waits_while_a_hot_request_is_being_taken() -> None:
         assert answer.result(timeout=10).text == "done"
 
     assert order == ["released", "made way"]
-    held.app.make_way(at_most=60)  # nothing being taken: back at once
+    assert held.app.make_way(at_most=60)  # nothing being taken: back at once, way made
 
 
 def test_making_way_is_bounded() -> None:
@@ -120,8 +120,9 @@ def test_making_way_is_bounded() -> None:
         answer = pool.submit(TestClient(held.app).post, "/held")
         assert held.entered.wait(timeout=10)
 
-        held.app.make_way(at_most=0.01)
+        made = held.app.make_way(at_most=0.01)
 
+        assert not made
         assert not answer.done()  # gave up waiting while the request was still taken
         held.release.set()
         assert answer.result(timeout=10).status_code == 200

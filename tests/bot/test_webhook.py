@@ -286,7 +286,9 @@ def test_a_failing_event_is_retried_then_given_up_without_holding_back_the_other
 
 
 @pytest.mark.parametrize(
-    ("seconds", "transactions"), [(60.0, 2), (0.0, inbound.CHUNK + 2)], ids=["count", "time"]
+    ("seconds", "quiet", "transactions"),
+    [(60.0, True, 2), (0.0, True, inbound.CHUNK + 2), (60.0, False, inbound.CHUNK + 2)],
+    ids=["count", "time", "flood"],
 )
 def test_events_are_handled_a_chunk_to_a_transaction(
     line: Line,
@@ -294,9 +296,11 @@ def test_events_are_handled_a_chunk_to_a_transaction(
     clock: list,
     monkeypatch: pytest.MonkeyPatch,
     seconds: float,
+    quiet: bool,
     transactions: int,
 ) -> None:
-    """At most CHUNK events to a transaction, and none more once it has run CHUNK_SECONDS."""
+    """At most CHUNK events to a transaction, none more once it has run CHUNK_SECONDS, and
+    one only while webhooks keep pouring in (making way gave up waiting for quiet)."""
     store = line.client.app.state.store
     line.client.app.state.kick = lambda: None
     line.post(*(text("こんにちは") for _ in range(inbound.CHUNK + 2)))
@@ -311,7 +315,11 @@ def test_events_are_handled_a_chunk_to_a_transaction(
     monkeypatch.setattr(store, "transaction", counted)
     ways: list[None] = []
 
-    handled = inbound.process(store, clock=lambda: clock[0], make_way=lambda: ways.append(None))
+    def make_way() -> bool:
+        ways.append(None)
+        return quiet
+
+    handled = inbound.process(store, clock=lambda: clock[0], make_way=make_way)
 
     assert handled == inbound.CHUNK + 2
     assert len(opened) == transactions
