@@ -107,6 +107,9 @@ def create_app(
     # The webhooks first: routes are matched in order, and they are the hot path. LINE's,
     # the busiest and the lightest, skips FastAPI's layers altogether.
     app.hot_route("POST", "/line/webhook", webhook.webhook)
+    # The phone's too: a caller waits on each of them (the router still answers a GET).
+    for path, endpoint in telephony.webhook.HOT.items():
+        app.hot_route("POST", path, endpoint)
     app.include_router(telephony.webhook.router)
     app.include_router(telephony.sms_inbound.router)
     app.include_router(routes.router)

@@ -8,6 +8,8 @@
 | `POST /twilio/status` | the call ended | 204, empty |
 | `POST /twilio/fallback` | the primary URL failed | an apology, without the database |
 
+Each is a plain `async (Request) -> Response` function, served as a hot route (`HOT`).
+
 A wrong or missing X-Twilio-Signature is 403 and stores nothing (DESIGN rule 7). A voice
 turn that cannot be handled is rolled back and answered 200 with safe TwiML, so the
 caller hears an apology rather than Twilio's application error. After a new step the
@@ -124,6 +126,18 @@ async def fallback(request: Request) -> Response:
     except Exception as error:
         log.error("Twilio fallback failed (%s)", type(error).__name__)
         return _twiml(_LAST_RESORT)
+
+
+# Served as hot routes (backend.api.hot), ahead of FastAPI's middleware and routing: a
+# caller waits on every one of them, and those layers cost as much as a simple turn's
+# parsing and signature check. The router keeps them too (a GET still answers 405).
+HOT = {
+    twiml.VOICE_PATH: voice,
+    twiml.TURN_PATH: turn,
+    twiml.DIALED_PATH: dialed,
+    twiml.STATUS_PATH: status,
+    twiml.FALLBACK_PATH: fallback,
+}
 
 
 def caller(form: MultiDict) -> str:

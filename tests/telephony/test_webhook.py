@@ -32,6 +32,7 @@ from tests.telephony.conftest import (
     PUBLIC,
     Attendant,
     Twilio,
+    call_form,
     inbox_rows,
     make_app,
 )
@@ -297,3 +298,16 @@ def test_a_step_without_a_call_sid_is_refused(
 
     assert response.status_code == 400
     assert inbox_rows(session) == []
+
+
+def test_the_webhooks_are_hot_routes_and_a_get_still_answers_405(
+    twilio: Twilio, attendant: Attendant
+) -> None:
+    app = twilio.client.app
+    hot = app.hot  # type: ignore[attr-defined]
+    paths = ["/twilio/voice", "/twilio/voice/turn", "/twilio/voice/dialed", "/twilio/status"]
+    for path in [*paths, "/twilio/fallback"]:
+        assert ("POST", path) in hot
+        assert twilio.client.get(path).status_code == 405
+    assert twilio.call().status_code == 200
+    assert twilio.post("/twilio/voice", call_form(), signature="wrong").status_code == 403
