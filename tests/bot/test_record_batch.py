@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import inbox
 from backend.models import Clinic, InboundEvent
 from bot import events, webhook
 from tests.bot.conftest import envelope, follow, text
@@ -57,3 +58,16 @@ def test_the_events_keep_their_own_payload_and_time(session: Session, clinic: Cl
     assert rows[second["webhookEventId"]].received_at.replace(tzinfo=None) == later.replace(
         tzinfo=None
     )
+
+
+def test_more_events_than_one_statement_takes_are_all_recorded(
+    session: Session, clinic: Clinic
+) -> None:
+    many = [text(f"{n}件目") for n in range(inbox._ROWS_PER_INSERT * 2 + 1)]
+    again = many[inbox._ROWS_PER_INSERT + 3]  # seen in the first statement, sent again later
+
+    counts = webhook.record(session, [(delivery(*many), NOW), (delivery(again), NOW)], clinic.id)
+
+    assert counts == [len(many), 0]
+    stored = session.scalars(select(InboundEvent.external_id)).all()
+    assert sorted(stored) == sorted(str(item["webhookEventId"]) for item in many)
