@@ -9,6 +9,7 @@ Use it as `from backend import patients` then `patients.create(session, ...)`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -54,6 +55,12 @@ _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 
 _PHONE_PUNCTUATION = re.compile(r"[\s\-()+]")
 
 
+# Numbers already normalised: a phone call checks its caller's several times a turn, and
+# parsing with phonenumbers costs more than a database query. Refusals are not kept.
+NORMALIZED = 4096
+
+
+@functools.lru_cache(maxsize=NORMALIZED)
 def normalize_phone(raw: str) -> str:
     """A Japanese or international phone number in E.164 (+819012345678), or Invalid."""
     text = unicodedata.normalize("NFKC", raw).strip()

@@ -64,12 +64,34 @@ def _open(dialect: Any) -> Any:
 _OPENS = {"postgresql": _open(postgresql), "sqlite": _open(sqlite)}
 
 
+# The call rows this transaction read or wrote, by CallSid (in `session.info`): a turn's
+# effects work for the call its start read and locked, and reading the row again cost a
+# statement each. Every write of a turn goes through `change`, which keeps it current; a
+# refused effect's savepoint rolls back, and with it what is kept (`forget`).
+_ROWS = "uketsuke.phone_calls.rows"
+
+
+def _kept(session: Session) -> dict[str, Call]:
+    rows: dict[str, Call] = session.info.setdefault(_ROWS, {})
+    return rows
+
+
+def _remember(session: Session, call: Call) -> Call:
+    _kept(session)[call.call_sid] = call
+    return call
+
+
+def forget(session: Session) -> None:
+    """Drop the call rows kept for this transaction: they are read again when needed."""
+    session.info.pop(_ROWS, None)
+
+
 def locked(session: Session, *, clinic_id: int, call_sid: str) -> Call | None:
     """The call's row, locked until the transaction ends (a turn and the status callback
     of one call never interleave)."""
     params = {"clinic_id": clinic_id, "sid": call_sid}
     row = session.connection().execute(_CALL, params).first()
-    return Call(*row) if row is not None else None
+    return _remember(session, Call(*row)) if row is not None else None
 
 
 def opened(session: Session, *, clinic_id: int, call_sid: str, caller: str, now: datetime) -> Call:
@@ -100,7 +122,7 @@ def answering(
         call = _insert(session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now)
         # Linked only if a racing first request of the call opened the row and linked one.
         return call, patient_info(session, call) if call.patient_id is not None else None
-    call = Call(*row[: len(Call._fields)])
+    call = _remember(session, Call(*row[: len(Call._fields)]))
     if call.patient_id is None or row.patient_name is None:
         return call, None
     return call, PatientInfo(call.patient_id, row.patient_name)
@@ -127,11 +149,15 @@ def _insert(session: Session, *, clinic_id: int, call_sid: str, caller: str, now
         found = locked(session, clinic_id=clinic_id, call_sid=call_sid)
         assert found is not None
         return found
-    return call._replace(id=call_id)
+    return _remember(session, call._replace(id=call_id))
 
 
 def of(session: Session, facts: Facts) -> Call:
-    """The call a phone effect works for (the conversation's subject is the CallSid)."""
+    """The call a phone effect works for (the conversation's subject is the CallSid), as
+    this transaction last read or wrote it."""
+    known = _kept(session).get(facts.subject)
+    if known is not None and known.clinic_id == facts.clinic.id:
+        return known
     call = locked(session, clinic_id=facts.clinic.id, call_sid=facts.subject)
     if call is None:
         raise NotFound("call not found", field="call_sid")
@@ -141,6 +167,13 @@ def of(session: Session, facts: Facts) -> Call:
 def change(session: Session, call: Call, **values: Any) -> None:
     """Write some columns of the call's row."""
     session.connection().execute(_CHANGE, {"call_id": call.id, **values})
+    rows = _kept(session)
+    kept = rows.get(call.call_sid)
+    if kept is not None:
+        rows[call.call_sid] = kept._replace(**{k: v for k, v in values.items() if k in _FIELDS})
+
+
+_FIELDS = frozenset(Call._fields)
 
 
 def weightier(outcome: CallOutcome, than: CallOutcome) -> CallOutcome:
@@ -259,6 +292,7 @@ def performer(performers: dict[str, Performer], name: str) -> Callable[[Body], B
                 with session.begin_nested():
                     found = body(session, facts, effect.args)
             except DomainError as err:
+                forget(session)  # what the effect changed was rolled back
                 return Result(name, ok=False, data=common.refusal(err))
             return found if isinstance(found, Result) else Result(name, data=found)
 

@@ -18,6 +18,7 @@ from backend.conversation.model import (
     CallStarted,
     Card,
     Dialed,
+    Effect,
     Event,
     Expect,
     Hangup,
@@ -28,8 +29,10 @@ from backend.conversation.model import (
     Text,
     Transfer,
 )
+from backend.dialogue import facts as clinic_facts
 from backend.dialogue import phone
 from backend.dialogue import phone_calls as calls
+from backend.errors import Invalid
 from backend.models import CallLog, CallOutcome, Channel, Clinic, OutboxMessage
 from tests.dialogue.patient_chat import GROUP, open_clinic
 from tests.factories import jst, make_patient
@@ -327,3 +330,28 @@ def test_two_calls_are_two_rows(session: Session, clinic: Clinic) -> None:
     first.press("4")
     assert first.log.outcome == CallOutcome.INFORMATION
     assert second.log.outcome == CallOutcome.IN_PROGRESS
+
+
+def test_an_effect_reads_the_call_as_the_turn_left_it_not_as_a_refusal_did(
+    session: Session,
+) -> None:
+    setup = open_clinic(session)
+    sid = "CA0000000000000000000000000000009"
+    call = calls.opened(session, clinic_id=setup.clinic.id, call_sid=sid, caller=MOBILE, now=OPEN)
+    known = clinic_facts.load(session, clinic_id=setup.clinic.id, now=OPEN, subject=sid)
+    calls.change(session, call, outcome=CallOutcome.INFORMATION, last_step="menu")
+    assert calls.of(session, known) == call._replace(
+        outcome=CallOutcome.INFORMATION, last_step="menu"
+    )
+
+    performers: dict = {}
+
+    @calls.performer(performers, "refused")
+    def _refused(session: Session, facts: object, args: object) -> None:
+        calls.change(session, calls.of(session, known), outcome=CallOutcome.REQUEST_MADE)
+        raise Invalid("refused after changing the call")
+
+    assert not performers["refused"](session, known, Effect("refused")).ok
+    assert calls.of(session, known).outcome == CallOutcome.INFORMATION
+    stored = session.scalars(select(CallLog).where(CallLog.call_sid == sid)).one()
+    assert (stored.outcome, stored.last_step) == (CallOutcome.INFORMATION, "menu")
