@@ -34,8 +34,10 @@ MAKE_WAY_SECONDS = 0.2
 MAKE_WAY_POLL_SECONDS = 0.005
 # A burst is over once no hot request has come for this long. In a burst they come every
 # millisecond or so, and between two of them none may be in flight: waiting only while one
-# is would let background work in at every such gap.
-QUIET_SECONDS = 0.005
+# is would let background work in at every such gap. It is several of the interpreter's
+# switch intervals (5 ms): a background thread holding the interpreter that long keeps
+# the event loop from taking the next request, which must not look like quiet.
+QUIET_SECONDS = 0.02
 
 
 class App(FastAPI):
