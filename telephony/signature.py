@@ -6,8 +6,9 @@ sees (`request.url`) differs, so the URL is rebuilt from UKETSUKE_PUBLIC_BASE_UR
 
 from __future__ import annotations
 
+import hmac
 import logging
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlparse
 
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
@@ -54,4 +55,12 @@ def is_valid(settings: Settings, url: str, form: MultiDict, signature: str) -> b
         return False
     if not signature:
         return False
-    return bool(RequestValidator(token).validate(url, form, signature))
+    validator = RequestValidator(token)
+    # The validator signs the URL both with and without its port and accepts either. The
+    # form of it Twilio requested (as given, normalised as the validator does) comes
+    # first, alone: one HMAC instead of two when the signature is right.
+    as_given = urlparse(url).geturl()
+    computed = validator.compute_signature(as_given, form).encode()
+    if hmac.compare_digest(computed, signature.encode("utf-8", "replace")):
+        return True
+    return bool(validator.validate(url, form, signature))

@@ -245,11 +245,14 @@ def is_open(session: Session, *, clinic: ClinicRules, now: datetime) -> bool:
     today = local.date()
     if clinic.holidays_closed and is_holiday(today):
         return False
+    # On the connection: two small reads of rows no phone turn changes, which the ORM's
+    # statement handling (and autoflush) would cost more than.
+    connection = session.connection()
     params = {"clinic_id": clinic.id, "day": today}
-    if session.execute(_CLOSED_ON, params).first() is not None:
+    if connection.execute(_CLOSED_ON, params).first() is not None:
         return False
     moment = local.time().replace(tzinfo=None)
-    hours = session.execute(_HOURS, {"clinic_id": clinic.id, "weekday": today.weekday()})
+    hours = connection.execute(_HOURS, {"clinic_id": clinic.id, "weekday": today.weekday()})
     return any(opens <= moment < closes for opens, closes in hours)
 
 

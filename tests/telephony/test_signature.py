@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.datastructures import MultiDict
 
+from telephony import signature as twilio_signature
 from tests.telephony.conftest import (
     AUTH_TOKEN,
     PUBLIC,
@@ -15,6 +17,7 @@ from tests.telephony.conftest import (
     call_form,
     inbox_rows,
     make_app,
+    settings,
     sign,
 )
 
@@ -110,3 +113,18 @@ def test_an_unreadable_body_is_refused_before_anything_else(
 
     assert response.status_code == 400
     assert inbox_rows(session) == []
+
+
+def test_the_url_is_accepted_with_or_without_its_port_as_twilios_validator_does() -> None:
+    form = call_form()
+    configured = settings()
+    for url in ("https://clinic.example/twilio/voice", "http://127.0.0.1:8000/twilio/voice"):
+        parsed = url.replace("https://clinic.example", "https://clinic.example:443")
+        other = parsed if parsed != url else url.replace(":8000", "")
+        for signed in (url, other):
+            given = sign(signed, form)
+            assert twilio_signature.is_valid(configured, url, MultiDict(form), given), (url, signed)
+        wrong = sign(url + "x", form)
+        assert not twilio_signature.is_valid(configured, url, MultiDict(form), wrong)
+    # Not ASCII (a header may carry anything): refused, not an error.
+    assert not twilio_signature.is_valid(configured, url, MultiDict(form), "署名" * 14)
