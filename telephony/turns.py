@@ -165,7 +165,8 @@ def end(
     settings: Settings,
     now: datetime,
 ) -> bool:
-    """Record how a call ended and tell the attendant; False when Twilio had told us before."""
+    """Record how a call ended and tell the attendant; whether that queued messages to send
+    (a missed call's alert and text-back), False too when Twilio had told us before."""
     with store.transaction() as session:
         clinic_id = clinics.resolve(session, configured=settings.twilio.clinic_id, called=called)
         event_id = inbox.record(
@@ -189,4 +190,4 @@ def end(
             now=now,
         )
         inbox.take(session, event_id=event_id, now=now)
-        return True
+        return outbox.take_queued(session)

@@ -86,7 +86,7 @@ async def status(request: Request) -> Response:
     if call_status not in ENDED:
         return Response(status_code=204)
     try:
-        new = await run_in_threadpool(
+        queued = await run_in_threadpool(
             turns.end,
             request.app.state.store,
             call_sid=call_sid,
@@ -104,7 +104,8 @@ async def status(request: Request) -> Response:
         log.error("Twilio status callback not recorded (%s)", type(error).__name__)
         log.debug("Twilio status callback failure", exc_info=True)
         return Response(status_code=503)
-    return Response(status_code=204, background=deps.kick_after(request) if new else None)
+    # The outbox is woken only for what the callback queued: most calls end with nothing.
+    return Response(status_code=204, background=deps.kick_after(request) if queued else None)
 
 
 @router.post(twiml.FALLBACK_PATH, include_in_schema=False)

@@ -130,6 +130,14 @@ class Attendant:
     def handle(self, session: Session, *, event: Event, **context: Any) -> tuple[Reply, ...]:
         self.events.append(event)
         self.turns.append(context)
+        self._queue(session, context)
+        return self.script.pop(0) if self.script else self.default
+
+    def call_ended(self, session: Session, **context: Any) -> None:
+        self.ended.append(context)
+        self._queue(session, context)
+
+    def _queue(self, session: Session, context: dict[str, Any]) -> None:
         if self.queues:
             outbox.enqueue(
                 session,
@@ -140,10 +148,6 @@ class Attendant:
                 purpose="test",
                 now=context["now"],
             )
-        return self.script.pop(0) if self.script else self.default
-
-    def call_ended(self, session: Session, **context: Any) -> None:
-        self.ended.append(context)
 
 
 def make_app(

@@ -54,13 +54,22 @@ def test_the_end_of_a_call_reaches_the_attendant_with_its_status_and_duration(
 def test_a_repeated_status_callback_is_not_handled_twice(
     twilio: Twilio, attendant: Attendant, session: Session
 ) -> None:
+    attendant.queues = True  # as a missed call's alert and text-back
     first = twilio.ended("completed", "42")
     again = twilio.ended("completed", "42")
 
     assert (first.status_code, again.status_code) == (204, 204)
     assert len(attendant.ended) == 1
     assert len(inbox_rows(session)) == 1
-    assert twilio.kicks == [None]  # a missed call's alert and text-back go out after it
+    assert twilio.kicks == [None]  # what it queued goes out after it, once
+
+
+def test_a_call_that_ends_with_nothing_to_send_does_not_wake_the_outbox(
+    twilio: Twilio, attendant: Attendant
+) -> None:
+    assert twilio.ended("completed", "42").status_code == 204
+    assert len(attendant.ended) == 1
+    assert twilio.kicks == []
 
 
 @pytest.mark.parametrize("status", ["initiated", "ringing", "in-progress", "queued", ""])
