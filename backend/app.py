@@ -65,8 +65,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _freeze() -> None:
     """Exempt every object alive now from the garbage collector's walks: a web process
     starts with hundreds of thousands (FastAPI, SQLAlchemy, the SDKs), and each full
-    collection during a request walked them all again, a pause of every request in flight.
-    Measured with bench/line_webhook.py: p99 of a webhook 113–129 → 54–68 ms."""
+    collection during a request walked them all again, a pause of every request in flight
+    (docs/performance.md has the measurements)."""
     gc.collect()
     gc.freeze()
 
