@@ -385,6 +385,9 @@ def check_call_log(database: Database, sids: list[str]) -> bool:
     return not missing
 
 
+BUSY = ("pending", "sending")
+
+
 def sms_received(database: Database, fake: str, seconds: float = 10) -> None:
     """Wait (a while) until no SMS is left to send; print the outbox and what the fake got."""
     deadline = time.monotonic() + seconds
@@ -395,7 +398,8 @@ def sms_received(database: Database, fake: str, seconds: float = 10) -> None:
                     OutboxMessage.channel, OutboxMessage.status
                 )
             ).all()
-        waiting = [n for channel, status, n in counts if (channel, status) == ("sms", "pending")]
+        # Sending too: a message being sent may have reached the fake before it is marked.
+        waiting = [n for channel, status, n in counts if channel == "sms" and status in BUSY]
         if not waiting or time.monotonic() > deadline:
             break
         time.sleep(0.5)
