@@ -49,6 +49,32 @@ def record(
     session.connection().execute(_INSERT, values)
 
 
+def listed(
+    session: Session,
+    *,
+    clinic_id: int,
+    patient_ids: Iterable[int],
+    actor: str,
+    now: datetime,
+    detail: str,
+) -> None:
+    """Write a READ entry for each patient a list showed (a search's names, phones and
+    visits are read from their カルテ too), in one statement."""
+    values = [
+        {
+            "clinic_id": clinic_id,
+            "patient_id": patient_id,
+            "actor": actor,
+            "action": AuditAction.READ,
+            "detail": _fit(detail),
+            "at": now,
+        }
+        for patient_id in patient_ids
+    ]
+    if values:
+        session.connection().execute(_INSERT, values)
+
+
 def fields(names: Iterable[str], *, subject: str | None = None) -> str:
     """Describe which fields were touched, e.g. "visit 12: fields injury_part, treatment"."""
     listed = ", ".join(sorted(names)) or "none"

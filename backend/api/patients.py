@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from backend import patients
+from backend import audit, patients
 from backend.api import schemas
 from backend.api.deps import ActorDep, NowDep, StoreDep
 from backend.api.types import Id, ShortText
@@ -34,12 +34,25 @@ def create_patient(
 def search_patients(
     clinic_id: Id,
     store: StoreDep,
+    now: NowDep,
+    actor: ActorDep,
+    *,
     q: Annotated[ShortText, Query(description="name, kana (either script) or phone digits")] = "",
     limit: Annotated[int, Query(ge=1, le=patients.MAX_SEARCH)] = 20,
 ) -> list[schemas.PatientSummaryOut]:
-    """Patients of a clinic matching `q`, in kana order; merged duplicates are left out."""
-    with store.reader() as session:
+    """Patients of a clinic matching `q`, in kana order; merged duplicates are left out.
+    Each patient listed is written to the audit log (a READ, detail "search")."""
+    # A transaction, not a reader: the audit entries of the list must be committed.
+    with store.transaction() as session:
         found = patients.search(session, clinic_id=clinic_id, query=q, limit=limit)
+        audit.listed(
+            session,
+            clinic_id=clinic_id,
+            patient_ids=[patient.id for patient in found],
+            actor=actor,
+            now=now,
+            detail="search",
+        )
         return [schemas.render(schemas.PatientSummaryOut, patient) for patient in found]
 
 

@@ -1,5 +1,6 @@
 """The カルテ pages: 患者さがし (/patients), one patient's カルテ (/patients/{id}) and its
-edit form. Every view and every change of a カルテ is audited under the actor `dashboard`.
+edit form. Every view and every change of a カルテ is audited under the actor `dashboard`,
+and so is each patient a search list shows (a READ, detail "search list").
 
 The composition root calls `karte.install(app)` after `pages.install(app)`, whose guards
 (signed in, CSRF) and page rendering these routes share.
@@ -16,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from backend import patients
+from backend import audit, patients
 from backend.api import deps
 from backend.api.types import MAX_ID
 from backend.errors import Invalid, NotFound
@@ -36,6 +37,7 @@ from backend.web import (
 router = APIRouter(include_in_schema=False)
 ACTOR = answers.ACTOR
 NOTICES = {"updated": "カルテを更新しました。"}
+LISTED = "search list"  # the audit detail of a patient shown in the search list
 QUERY_LENGTH = 100
 _ID = re.compile(r"[0-9]{1,10}")
 
@@ -50,9 +52,19 @@ def search_page(request: Request, store: deps.StoreDep, now: deps.NowDep, q: str
     """患者さがし: by name, kana or phone digits; without a query, the latest visitors."""
     web_session = auth.signed_in(request, now)
     query = q.strip()[:QUERY_LENGTH]
-    with store.reader() as session:
+    # A transaction, not a reader: the list's entries in the audit log must be committed.
+    with store.transaction() as session:
         clinic = today.first_clinic(session)
         found = karte_search.find(session, clinic=clinic, query=query) if clinic else None
+        if clinic is not None and found is not None:
+            audit.listed(
+                session,
+                clinic_id=clinic.id,
+                patient_ids=[hit.id for hit in found.hits],
+                actor=ACTOR,
+                now=now,
+                detail=LISTED,
+            )
     shown = karte_search.SHOWN
     return pages.render(
         request, "patients.html", web_session, found=found, query=query, shown=shown

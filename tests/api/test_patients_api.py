@@ -132,6 +132,25 @@ def test_search_refusals(client: TestClient, params, field) -> None:
     assert refused_fields(response) == {field}
 
 
+def test_each_patient_a_search_lists_is_audited(
+    client: TestClient, session: Session, clinic
+) -> None:
+    hanako = make_patient(session, clinic, name="佐藤 花子", kana="サトウ ハナコ")
+    jiro = make_patient(session, clinic, name="佐藤 次郎", kana="サトウ ジロウ")
+    taku = make_patient(session, clinic, name="木村 拓", kana="キムラ タク")
+
+    response = client.get("/api/patients", params={"clinic_id": clinic.id, "q": "サトウ"})
+
+    assert response.status_code == 200
+    entries = session.execute(
+        select(AuditLog.patient_id, AuditLog.action, AuditLog.actor, AuditLog.detail)
+    ).all()
+    assert sorted(tuple(entry) for entry in entries) == sorted(
+        (patient.id, AuditAction.READ, "api", "search") for patient in (hanako, jiro)
+    )
+    assert taku.id not in {entry.patient_id for entry in entries}  # not listed, not read
+
+
 def test_opening_a_record_is_audited(client: TestClient, session: Session, clinic) -> None:
     patient = make_patient(session, clinic)
     response = client.get(f"/api/patients/{patient.id}")

@@ -235,13 +235,26 @@ def test_the_karte_shows_identity_contact_notes_bookings_and_visits(
 
 def test_viewing_a_karte_is_audited(web: TestClient, front: Front, session: Session) -> None:
     sign_in(web)
-    assert web.get("/patients").status_code == 200
-    assert audit_rows(session, front.hanako) == []  # the search list is not the カルテ
     assert web.get(f"/patients/{front.hanako.id}").status_code == 200
     assert audit_rows(session, front.hanako) == [
         (AuditAction.READ, "dashboard", None),
         (AuditAction.READ, "dashboard", "visits (2)"),
     ]
+
+
+def test_each_patient_a_search_list_shows_is_audited(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    # The list shows name, phone and visits, read from the カルテ: DESIGN rule 6.
+    sign_in(web)
+    assert "佐藤 花子" in results(web.get("/patients", params={"q": "さとう"}).text)
+    assert audit_rows(session, front.hanako) == [(AuditAction.READ, "dashboard", "search list")]
+    assert audit_rows(session, front.taro) == []  # not in that list
+    assert audit_rows(session, front.stranger) == []  # another clinic's
+
+    web.get("/patients")  # the latest visitors: 田中 is listed too
+
+    assert audit_rows(session, front.taro) == [(AuditAction.READ, "dashboard", "search list")]
 
 
 def test_an_amended_visit_says_so(web: TestClient, front: Front, session: Session) -> None:
