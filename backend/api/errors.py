@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,11 +37,39 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     # FastAPI echoes the offending input; JSON may carry values that cannot be written back
     # (NaN, 1e400, lone surrogates, undecodable bytes), so make them renderable first.
     assert isinstance(exc, RequestValidationError)
+    if _from_a_browser_page(request):
+        return HTMLResponse(REFUSED_FORM_PAGE, status_code=422)
     return JSONResponse({"detail": renderable(list(exc.errors()))}, status_code=422)
+
+
+def _from_a_browser_page(request: Request) -> bool:
+    """A staff page's form sent by a browser (the dashboard's own checks explain what they
+    refuse at the field; this is what they cannot see, such as a field far too long)."""
+    path = request.url.path
+    return not (path == "/api" or path.startswith("/api/")) and "text/html" in (
+        request.headers.get("accept", "")
+    )
+
+
+# Staff read it: Japanese, and what to do next. The browser's back button keeps what they
+# typed in the form.
+REFUSED_FORM_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>保存できませんでした — 受付</title></head>
+<body><main>
+<h1>保存できませんでした</h1>
+<p>入力内容が長すぎるか、形式が正しくないため、受け付けられませんでした。
+何も変更されていません。</p>
+<p>ブラウザの「戻る」で前の画面に戻ると、入力した内容が残っています。
+長い文章は短くしてから、もう一度保存してください。</p>
+<p><a href="/">トップへ戻る</a></p>
+</main></body></html>
+"""
 
 
 def renderable(value: Any) -> Any:

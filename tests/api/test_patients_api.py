@@ -132,6 +132,14 @@ def test_search_refusals(client: TestClient, params, field) -> None:
     assert refused_fields(response) == {field}
 
 
+def test_the_api_refuses_in_json_even_to_a_browser(client: TestClient) -> None:
+    response = client.get(
+        "/api/patients", params={"clinic_id": "x"}, headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 422
+    assert refused_fields(response) == {"clinic_id"}
+
+
 def test_each_patient_a_search_lists_is_audited(
     client: TestClient, session: Session, clinic
 ) -> None:

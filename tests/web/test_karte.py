@@ -306,6 +306,28 @@ def test_tags_consents_and_a_full_width_postal_code(
     assert front.taro.next_visit_likelihood == "high"
 
 
+def test_a_field_too_long_for_any_form_gets_a_japanese_page_and_changes_nothing(
+    web: TestClient, front: Front, session: Session
+) -> None:
+    sign_in(web)
+    form = form_on(web.get(f"/patients/{front.hanako.id}").text)
+    form |= {"note_job": "看" * (karte_form.FORM_TEXT + 1)}
+
+    answer = web.post(
+        f"/patients/{front.hanako.id}",
+        data=form,
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},  # as browsers send
+    )
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "保存できませんでした" in answer.text
+    assert "「戻る」" in answer.text  # where what was typed is still there
+    session.refresh(front.hanako)
+    assert front.hanako.note_job is None
+    assert AuditAction.UPDATE not in [row[0] for row in audit_rows(session, front.hanako)]
+
+
 def test_a_bad_phone_number_is_explained_and_nothing_typed_is_lost(
     web: TestClient, front: Front, session: Session
 ) -> None:
