@@ -45,8 +45,9 @@ LIKELIHOOD_CHOICES = (
     (Likelihood.LOW.value, "低い"),
 )
 TEXT_FIELDS = ("kana", "phone", "email", "postal_code", "address", *NOTE_LABELS)
-# Far past every column's limit, so an overlong entry reaches the Japanese message below
-# instead of the framework's 422; beyond it the body is not a form anyone typed.
+# Far past every column's limit, so an overlong entry reaches the Japanese message at its
+# field; beyond it the framework refuses the form, and a browser gets the general Japanese
+# page of backend.api.errors (nothing changed; Back keeps what was typed).
 FORM_TEXT = 10_000
 SEEN_TEXT = 100_000
 TAG_SEPARATORS = re.compile(r"[,、，\n]+")
