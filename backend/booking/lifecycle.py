@@ -84,37 +84,22 @@ def request(
 ) -> Booking:
     """Ask for a booking. Confirmed at once when staff book or the clinic auto-approves;
     otherwise a request that holds its slot until it is answered or its hold runs out.
-    Giving `staff_id` means the patient nominated (指名) that staff member."""
-    clinic = lock_schedule(session, clinic_id)
-    patient = _patient(session, clinic, patient_id)
-    course = availability.get_course(session, clinic, course_id)
-    if staff_id is not None:
-        availability.get_staff(session, clinic, staff_id)
-    by_staff = source == Source.STAFF
-    chosen_staff, bed_id = _place(
-        session, clinic, course, starts_at, staff_id, now=now, enforce_window=not by_staff
-    )
-    confirmed = by_staff or clinic.auto_approve
-    booking = Booking(
-        clinic_id=clinic.id,
-        patient_id=patient.id,
-        # The course itself, not only its id: the booking's card and answer read it next.
-        course=course,
-        staff_id=chosen_staff,
-        nominated=staff_id is not None,
-        bed_id=bed_id,
+    Giving `staff_id` means the patient nominated (指名) that staff member. The booking is
+    written by `request_plain` and loaded for callers that go on working with it."""
+    made = request_plain(
+        session,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        course_id=course_id,
+        starts_at=starts_at,
+        now=now,
         source=source,
-        status=S.CONFIRMED if confirmed else S.REQUESTED,
-        awaiting=None if confirmed else Awaiting.STAFF,
-        hold_until=None if confirmed else _hold_until(clinic, starts_at, now),
+        actor=actor,
+        staff_id=staff_id,
         note=note,
-        created_at=now,
-        updated_at=now,
-        **_times(course, starts_at),
     )
-    session.add(booking)
-    _record(booking, None, actor=actor, now=now)
-    session.flush()
+    booking = session.get(Booking, made.id)
+    assert booking is not None  # inserted just now, in this transaction
     return booking
 
 
@@ -194,9 +179,11 @@ def request_plain(
     source: Source,
     actor: str,
     staff_id: int | None = None,
+    note: str | None = None,
 ) -> Requested:
-    """`request` written with plain statements on the session's connection: the same
-    checks, refusals and rows, and no Booking loaded into the session."""
+    """`request` without loading the Booking: plain statements on the session's connection
+    (a phone call, which only needs what its card and answer say, uses this directly)."""
+    session.flush()  # as the ORM's own queries would: they read this session's changes
     clinic = _lock_reading(session, clinic_id)
     _check_patient(session, clinic.id, patient_id)
     course = _course(session, clinic.id, course_id)
@@ -219,7 +206,7 @@ def request_plain(
         "status": status,
         "awaiting": None if confirmed else Awaiting.STAFF,
         "hold_until": None if confirmed else _hold_until(clinic, starts_at, now),
-        "note": None,
+        "note": note,
         "created_at": now,
         "updated_at": now,
         **_times(course, starts_at),
