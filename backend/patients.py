@@ -76,41 +76,39 @@ def normalize_phone(raw: str) -> str:
 def create(
     session: Session, *, clinic_id: int, actor: str, now: datetime, **fields: Any
 ) -> Patient:
-    """Register a patient; `tags` is a list of labels, the other fields are Patient columns."""
-    tags = fields.pop("tags", None) or []
-    _check_names(fields)
-    if "name" not in fields:
-        raise Invalid("a name is required", field="name")
-    _check_clinic(session, clinic_id)
-    values = _clean(session, clinic_id, fields, patient_id=None)
-    patient = Patient(clinic_id=clinic_id, created_at=now, updated_at=now, **values)
-    if CONSENT_FIELDS & values.keys():
-        patient.consent_updated_at = now
-    patient.tags = [PatientTag(tag=tag) for tag in _unique_tags(tags)]
-    session.add(patient)
-    session.flush()
-    touched = [*values, "tags"] if tags else list(values)
-    _audit(session, patient, AuditAction.CREATE, actor=actor, now=now, detail=audit.fields(touched))
+    """Register a patient; `tags` is a list of labels, the other fields are Patient columns.
+    Written by `register`, then loaded for callers that go on working with it."""
+    patient_id = register(session, clinic_id=clinic_id, actor=actor, now=now, **fields)
+    patient = session.get(Patient, patient_id)
+    assert patient is not None  # inserted just now, in this transaction
     return patient
 
 
 # Built once and run on the session's connection (`register`): a phone call registers
 # its caller while it books, and the ORM's unit of work cost more than the insert.
 _INSERT = insert(cast(Table, Patient.__table__)).returning(Patient.__table__.c.id)
+_INSERT_TAG = insert(cast(Table, PatientTag.__table__))
 
 
 def register(session: Session, *, clinic_id: int, actor: str, now: datetime, **fields: Any) -> int:
-    """`create` without the ORM and without tags: the same checks, row and audit entry;
-    the new patient's id (no Patient is loaded into the session)."""
+    """`create` without loading the Patient: plain statements on the session's connection;
+    the new patient's id (a phone call registering its caller uses this directly)."""
+    labels = fields.pop("tags", None) or []
     _check_names(fields)
     if "name" not in fields:
         raise Invalid("a name is required", field="name")
     _check_clinic(session, clinic_id)
     values = _clean(session, clinic_id, fields, patient_id=None)
+    tags = _unique_tags(labels)
     row = {**values, "clinic_id": clinic_id, "created_at": now, "updated_at": now}
     if CONSENT_FIELDS & values.keys():
         row["consent_updated_at"] = now
-    patient_id: int = session.connection().execute(_INSERT, row).scalar_one()
+    session.flush()  # as the ORM's own writes would: after this session's pending changes
+    connection = session.connection()
+    patient_id: int = connection.execute(_INSERT, row).scalar_one()
+    if tags:
+        connection.execute(_INSERT_TAG, [{"patient_id": patient_id, "tag": tag} for tag in tags])
+    touched = [*values, "tags"] if tags else list(values)
     audit.record(
         session,
         clinic_id=clinic_id,
@@ -118,7 +116,7 @@ def register(session: Session, *, clinic_id: int, actor: str, now: datetime, **f
         actor=actor,
         action=AuditAction.CREATE,
         now=now,
-        detail=audit.fields(values),
+        detail=audit.fields(touched),
     )
     return patient_id
 

@@ -233,27 +233,35 @@ def test_search_is_limited(session: Session, clinic, register) -> None:
         patients.search(session, clinic_id=clinic.id + 999_999, query="", limit=5)
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"name": "山田 花子", "name_verified": False, "phone": "090-1234-5678"},
-        {"name": "鈴木 一郎", "consent_sms": True, "gender": "male"},
-    ],
-)
-def test_register_writes_what_create_writes(session: Session, clinic, fields) -> None:
-    made = patients.create(session, clinic_id=clinic.id, actor="patient:phone", now=NOW, **fields)
+def test_register_writes_the_row_its_tags_and_the_audit_entry(session: Session, clinic) -> None:
     registered = patients.register(
-        session, clinic_id=clinic.id, actor="patient:phone", now=NOW, **fields
+        session,
+        clinic_id=clinic.id,
+        actor="patient:phone",
+        now=NOW,
+        name="山田 花子",
+        name_verified=False,
+        phone="090-1234-5678",
+        consent_sms=True,
+        tags=["腰痛", " 腰痛 ", "紹介"],
     )
+
     session.expire_all()
     found = session.get(Patient, registered)
-    ignored = {"id"}
-    columns = [c.key for c in Patient.__table__.c if c.key not in ignored]
-    assert [getattr(found, name) for name in columns] == [getattr(made, name) for name in columns]
-    entries = [audit_entries(session, made.id), audit_entries(session, registered)]
-    assert [[(e.actor, e.action, e.detail, e.at) for e in found] for found in entries] == [
-        [("patient:phone", AuditAction.CREATE, entries[0][0].detail, NOW)]
-    ] * 2
+    assert found is not None
+    assert (found.clinic_id, found.name, found.name_verified) == (clinic.id, "山田 花子", False)
+    assert (found.phone, found.consent_sms) == ("+819012345678", True)
+    assert found.created_at == found.updated_at == found.consent_updated_at == NOW
+    assert sorted(tag.tag for tag in found.tags) == ["紹介", "腰痛"]
+    entries = audit_entries(session, registered)
+    assert [(e.actor, e.action, e.detail, e.at) for e in entries] == [
+        (
+            "patient:phone",
+            AuditAction.CREATE,
+            "fields consent_sms, name, name_verified, phone, tags",
+            NOW,
+        )
+    ]
 
 
 def test_register_refuses_what_create_refuses(session: Session, clinic) -> None:
