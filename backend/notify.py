@@ -56,8 +56,12 @@ def _local(clinic: Clinic, moment: datetime) -> datetime:
 
 
 def _key(kind: str, booking: Booking) -> str:
+    return _change_key(kind, booking.id, len(booking.changes))
+
+
+def _change_key(kind: str, booking_id: int, changes: int) -> str:
     # One message per booking change: a retried transaction adds nothing.
-    return f"notify:{kind}:{booking.id}:{len(booking.changes)}"
+    return f"notify:{kind}:{booking_id}:{changes}"
 
 
 class CardPatient(Protocol):
@@ -212,8 +216,7 @@ def request_made(
         replies=(_staff_card(made.status, made.id, rows),),
         purpose="staff:request",
         now=now,
-        # As `_key` for a new booking: its one change so far.
-        idempotency_key=f"notify:request:{made.id}:1",
+        idempotency_key=_change_key("request", made.id, 1),  # a new booking: one change
     )
 
 
