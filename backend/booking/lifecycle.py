@@ -103,9 +103,10 @@ def request(
     return booking
 
 
-# A request made with plain statements: a phone call books through it on every request,
-# and the ORM's loading of the clinic and course and its unit of work for the booking and
-# its change record cost more than the engine's own check. The rules are `request`'s.
+# Every request is written with plain statements (`request_plain`; `request` loads the
+# result): a phone call books on every call, and the ORM's loading of the clinic and
+# course and its unit of work for the booking and its change record cost more than the
+# engine's own check.
 
 
 class RequestClinic(NamedTuple):
