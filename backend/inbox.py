@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -75,11 +75,10 @@ def record(
 
 
 def record_many(
-    session: Session, *, source: str, rows: Sequence[NewEvent], clinic_id: int | None = None
+    connection: Connection, *, source: str, rows: Sequence[NewEvent], clinic_id: int | None = None
 ) -> set[str]:
-    """Store several events in one statement; the external ids that were new (an id seen
-    before, or twice among `rows`, is stored once)."""
-    connection = session.connection()
+    """Store several events in one statement, on a connection in a transaction; the
+    external ids that were new (an id seen before, or twice among `rows`, is stored once)."""
     payload, stamp = _processors(connection.dialect)
     new: set[str] = set()
     for start in range(0, len(rows), _ROWS_PER_INSERT):

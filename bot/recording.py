@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
-from backend.api.deps import Store
+from backend.api.deps import Held, Store
 from bot import events
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,9 @@ IDLE_SECONDS = 30.0  # the writer thread ends after this long without work
 
 # One delivery: its events, and when it was received.
 Delivery = tuple[list[events.Received], datetime]
-# Records some deliveries' events in an open transaction; answers, for each delivery, how
-# many of its events were new.
-Write = Callable[[Session, Sequence[Delivery]], list[int]]
+# Records some deliveries' events in an open transaction, in plain statements on its
+# connection; answers, for each delivery, how many of its events were new.
+Write = Callable[[Connection, Sequence[Delivery]], list[int]]
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,28 @@ class Recorder:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            jobs = self._next_batch()
-            if not jobs:
-                return
-            self._write(jobs)
+        jobs = self._next_batch()
+        while jobs:
+            jobs = self._write_held(jobs)
+
+    def _write_held(self, jobs: list[_Job]) -> list[_Job]:
+        """Write batch after batch on one kept connection, until the writer is idle (then
+        answer []) or a batch fails (then answer the next batch, for a new connection: the
+        failure may have been the connection's)."""
+        try:
+            with self.store.held() as held:
+                while jobs:
+                    written = self._write(held, jobs)
+                    jobs = self._next_batch()
+                    if not written:
+                        break
+        except Exception as error:
+            # No connection to write on (or it would not close): whatever waits fails now,
+            # not a 2xx, and LINE delivers it again.
+            log.error("LINE deliveries not recorded: no connection (%s)", type(error).__name__)
+            _answer(jobs, [error] * len(jobs))
+            return self._next_batch()
+        return jobs
 
     def _next_batch(self) -> list[_Job]:
         """The jobs waiting now (at least one), or none when it is time to stop."""
@@ -117,11 +134,12 @@ class Recorder:
             jobs.append(job)
         return jobs
 
-    def _write(self, jobs: Sequence[_Job]) -> None:
+    def _write(self, held: Held, jobs: Sequence[_Job]) -> bool:
+        """Write one batch and answer its deliveries; False when the batch failed."""
         try:
-            with self.store.transaction() as session:
+            with held.transaction() as connection:
                 counts: list[int | BaseException] = list(
-                    self.write(session, [(job.received, job.now) for job in jobs])
+                    self.write(connection, [(job.received, job.now) for job in jobs])
                 )
                 if len(counts) != len(jobs):  # else the requests would wait forever
                     raise RuntimeError(f"{len(counts)} counts for {len(jobs)} deliveries")
@@ -130,13 +148,16 @@ class Recorder:
                 counts = [error]
             else:
                 log.warning("LINE deliveries written one by one after %s", type(error).__name__)
-                counts = [self._alone(job) for job in jobs]
+                counts = [self._alone(held, job) for job in jobs]
+            _answer(jobs, counts)
+            return False
         _answer(jobs, counts)
+        return True
 
-    def _alone(self, job: _Job) -> int | BaseException:
+    def _alone(self, held: Held, job: _Job) -> int | BaseException:
         try:
-            with self.store.transaction() as session:
-                return self.write(session, [(job.received, job.now)])[0]
+            with held.transaction() as connection:
+                return self.write(connection, [(job.received, job.now)])[0]
         except Exception as error:
             return error
 

@@ -18,8 +18,7 @@ from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 from starlette.background import BackgroundTask
 
 from backend import inbox
@@ -127,13 +126,17 @@ class Writer:
         self.configured = configured
         self.clinic_id: int | None = None
 
-    def __call__(self, session: Session, deliveries: Sequence[recording.Delivery]) -> list[int]:
+    def __call__(
+        self, connection: Connection, deliveries: Sequence[recording.Delivery]
+    ) -> list[int]:
         if self.clinic_id is None:
-            self.clinic_id = _clinic_id(session, self.configured)
-        return record(session, deliveries, self.clinic_id)
+            self.clinic_id = _clinic_id(connection, self.configured)
+        return record(connection, deliveries, self.clinic_id)
 
 
-def record(session: Session, deliveries: Sequence[recording.Delivery], clinic_id: int) -> list[int]:
+def record(
+    connection: Connection, deliveries: Sequence[recording.Delivery], clinic_id: int
+) -> list[int]:
     """Record the events of some deliveries in one statement; for each delivery, how many of
     its events were new (a redelivered event is already in the inbox and is skipped)."""
     rows = [
@@ -141,7 +144,7 @@ def record(session: Session, deliveries: Sequence[recording.Delivery], clinic_id
         for received, now in deliveries
         for item in received
     ]
-    new = inbox.record_many(session, source=SOURCE, rows=rows, clinic_id=clinic_id)
+    new = inbox.record_many(connection, source=SOURCE, rows=rows, clinic_id=clinic_id)
     counts = []
     for received, _ in deliveries:
         mine = [item.event_id for item in received if item.event_id in new]
@@ -150,16 +153,14 @@ def record(session: Session, deliveries: Sequence[recording.Delivery], clinic_id
     return counts
 
 
-# Plain statements on the session's connection: every webhook runs one, and the ORM's
-# statement handling would cost more than the query.
+# A plain statement: run once per app, on the writer's connection.
 _CLINICS = Clinic.__table__
 _FIRST_CLINIC = select(_CLINICS.c.id).order_by(_CLINICS.c.id).limit(1)
 _CLINIC = select(_CLINICS.c.id).where(_CLINICS.c.id == bindparam("clinic_id"))
 
 
-def _clinic_id(session: Session, configured: int | None) -> int:
+def _clinic_id(connection: Connection, configured: int | None) -> int:
     """The configured clinic, else the first one."""
-    connection = session.connection()
     if configured is None:
         clinic_id = connection.execute(_FIRST_CLINIC).scalar()
     else:

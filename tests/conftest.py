@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 import backend.models  # noqa: F401 - registers every table
@@ -108,6 +108,22 @@ class SessionStore:
     def reader(self) -> Iterator[Session]:
         with self.lock:
             yield self.session
+
+    @contextmanager
+    def held(self) -> Iterator[HeldSession]:
+        yield HeldSession(self)
+
+
+class HeldSession:
+    """What `Database.held` gives, on the test's session: its connection in a savepoint."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.store.transaction() as session:
+            yield session.connection()
 
 
 def test_settings(**overrides: object) -> Settings:

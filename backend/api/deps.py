@@ -10,6 +10,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -19,12 +20,21 @@ from backend.settings import Settings
 # thread pool, and each hop costs more than the work.
 
 
+class Held(Protocol):
+    """A connection kept between write transactions of plain statements."""
+
+    def transaction(self) -> AbstractContextManager[Connection]: ...
+
+
 class Store(Protocol):
-    """Where routes get sessions: `transaction()` commits on success, `reader()` only reads."""
+    """Where routes get sessions: `transaction()` commits on success, `reader()` only reads;
+    `held()` keeps a connection for a run of small writes without the ORM."""
 
     def transaction(self) -> AbstractContextManager[Session]: ...
 
     def reader(self) -> AbstractContextManager[Session]: ...
+
+    def held(self) -> AbstractContextManager[Held]: ...
 
 
 async def get_store(request: Request) -> Store:

@@ -3,16 +3,20 @@ events were new (on SQLite and on PostgreSQL alike)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from backend import inbox
+from backend.db import Database
 from backend.models import Clinic, InboundEvent
-from bot import events, webhook
+from bot import events, recording, webhook
 from tests.bot.conftest import envelope, follow, text
-from tests.factories import NOW
+from tests.factories import NOW, make_clinic
 
 
 def delivery(*items: dict[str, object]) -> list[events.Received]:
@@ -21,10 +25,10 @@ def delivery(*items: dict[str, object]) -> list[events.Received]:
 
 def test_each_delivery_counts_only_its_new_events(session: Session, clinic: Clinic) -> None:
     seen_before, fresh, twice = text("前から"), follow(), text("二度")
-    webhook.record(session, [(delivery(seen_before), NOW)], clinic.id)
+    webhook.record(session.connection(), [(delivery(seen_before), NOW)], clinic.id)
 
     counts = webhook.record(
-        session,
+        session.connection(),
         [
             (delivery(seen_before, fresh), NOW),
             (delivery(twice), NOW),
@@ -46,7 +50,9 @@ def test_the_events_keep_their_own_payload_and_time(session: Session, clinic: Cl
     later = NOW + timedelta(seconds=1)
     first, second = text("一つ目"), text("二つ目")
 
-    webhook.record(session, [(delivery(first), NOW), (delivery(second), later)], clinic.id)
+    webhook.record(
+        session.connection(), [(delivery(first), NOW), (delivery(second), later)], clinic.id
+    )
 
     rows = {
         row.external_id: row
@@ -66,8 +72,43 @@ def test_more_events_than_one_statement_takes_are_all_recorded(
     many = [text(f"{n}件目") for n in range(inbox._ROWS_PER_INSERT * 2 + 1)]
     again = many[inbox._ROWS_PER_INSERT + 3]  # seen in the first statement, sent again later
 
-    counts = webhook.record(session, [(delivery(*many), NOW), (delivery(again), NOW)], clinic.id)
+    counts = webhook.record(
+        session.connection(), [(delivery(*many), NOW), (delivery(again), NOW)], clinic.id
+    )
 
     assert counts == [len(many), 0]
     stored = session.scalars(select(InboundEvent.external_id)).all()
     assert sorted(stored) == sorted(str(item["webhookEventId"]) for item in many)
+
+
+def test_the_writer_keeps_its_connection_on_a_real_database_and_a_failed_batch_leaves_nothing(
+    committed: Database,
+) -> None:
+    with committed.transaction() as session:
+        clinic_id = make_clinic(session).id
+    writer = webhook.Writer(None)  # the first clinic, looked up on the first write
+    first, second, broken, last = (text(words) for words in ("一", "二", "壊れた", "三"))
+
+    def write(connection: Connection, deliveries: Sequence[recording.Delivery]) -> list[int]:
+        counts = writer(connection, deliveries)  # written, then the batch fails
+        if any(item.raw == broken for received, _ in deliveries for item in received):
+            raise RuntimeError("the batch fails after its INSERT")
+        return counts
+
+    recorder = recording.Recorder(committed, write)
+
+    async def deliver(*items: dict[str, object]) -> int:
+        return await recorder.record(delivery(*items), now=NOW)
+
+    assert asyncio.run(deliver(first, second)) == 2
+    with pytest.raises(RuntimeError):
+        asyncio.run(deliver(broken))
+    assert asyncio.run(deliver(last, first)) == 1  # the first was recorded before
+    recorder.close()
+
+    with committed.reader() as session:
+        stored = session.execute(select(InboundEvent.external_id, InboundEvent.clinic_id)).all()
+    expected = {str(item["webhookEventId"]) for item in (first, second, last)}
+    assert {external_id for external_id, _ in stored} == expected
+    assert {clinic for _, clinic in stored} == {clinic_id}
+    assert writer.clinic_id == clinic_id

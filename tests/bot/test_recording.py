@@ -27,8 +27,14 @@ class Transactions:
 
     def __init__(self) -> None:
         self.opened = 0
+        self.held_connections = 0
         self.committed: list[list[str]] = []
         self._current: list[str] = []
+
+    @contextmanager
+    def held(self) -> Iterator[Any]:
+        self.held_connections += 1
+        yield self
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -90,6 +96,7 @@ def test_deliveries_waiting_together_share_one_transaction() -> None:
 
     assert counts == [1, 1, 0, 1]
     assert store.committed == [["first"], ["a", "old", "b"]]
+    assert store.held_connections == 1  # both batches on the connection the writer kept
 
 
 def test_a_failing_delivery_fails_alone() -> None:
@@ -125,6 +132,64 @@ def test_a_failing_delivery_fails_alone() -> None:
     assert isinstance(bad, ValueError)
     # The batch failed as a whole and was written again one delivery at a time.
     assert store.committed == [["hold"], ["good"], ["also good"]]
+    assert store.held_connections == 1
+
+
+def test_after_a_failed_batch_the_next_one_is_written_on_a_new_connection() -> None:
+    store = Transactions()
+
+    def write(session: Any, received: list[events.Received]) -> int:
+        if names(received) == "bad":
+            raise ValueError("unwritable")
+        session.note(names(received))
+        return 1
+
+    recorder = recording.Recorder(store, each(write))  # type: ignore[arg-type]
+
+    async def one_by_one() -> list[object]:
+        results: list[object] = []
+        for name in ("good", "bad", "after"):
+            try:
+                results.append(await recorder.record(delivery(name), now=NOW))
+            except ValueError as error:
+                results.append(error)
+        return results
+
+    good, bad, after = asyncio.run(one_by_one())
+    recorder.close()
+
+    assert (good, after) == (1, 1)
+    assert isinstance(bad, ValueError)
+    assert store.committed == [["good"], ["after"]]
+    # The failure might have been the connection's: the writer let it go and took another.
+    assert store.held_connections == 2
+
+
+class Unreachable(Transactions):
+    """A store whose connections fail until `reachable` is set."""
+
+    reachable = False
+
+    @contextmanager
+    def held(self) -> Iterator[Any]:
+        if not self.reachable:
+            raise ConnectionError("the database is down")
+        with super().held() as held:
+            yield held
+
+
+def test_without_a_connection_deliveries_fail_and_later_ones_are_written() -> None:
+    store = Unreachable()
+    recorder = recording.Recorder(store, each(lambda session, received: 1))
+
+    with pytest.raises(ConnectionError):
+        asyncio.run(recorder.record(delivery("lost"), now=NOW))
+    assert recorder.writing  # the writer lives on and waits for the next delivery
+
+    store.reachable = True
+    assert asyncio.run(recorder.record(delivery("later"), now=NOW)) == 1
+    recorder.close()
+    assert store.committed == [[]]
 
 
 def test_the_writer_stops_on_close_and_a_later_delivery_starts_another() -> None:
