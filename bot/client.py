@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from backend import outbox
+from backend import outbox, wire
 from backend.conversation import codec
 from backend.settings import LineSettings
-from bot import render, wire
+from bot import render
 
 log = logging.getLogger(__name__)
 

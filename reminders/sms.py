@@ -33,9 +33,8 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from backend import outbox
+from backend import outbox, wire
 from backend.settings import Settings, SmsSettings, TwilioSettings
-from bot import wire
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from backend import outbox
+from backend import outbox, wire
 from backend.settings import LineSettings
-from bot import client, wire
+from bot import client
 
 
 @dataclass
