@@ -90,23 +90,33 @@ class Recorder:
             jobs = self._write_held(jobs)
 
     def _write_held(self, jobs: list[_Job]) -> list[_Job]:
-        """Write batch after batch on one kept connection, until the writer is idle (then
-        answer []) or a batch fails (then answer the next batch, for a new connection: the
-        failure may have been the connection's)."""
+        """Write batch after batch on one kept connection; answer [] once the writer is to
+        stop, or, after a failed batch, the next batch (for the next connection)."""
         try:
             with self.store.held() as held:
-                while jobs:
-                    written = self._write(held, jobs)
+                while jobs and self._write(held, jobs):
                     jobs = self._next_batch()
-                    if not written:
-                        break
         except Exception as error:
-            # No connection to write on (or it would not close): whatever waits fails now,
-            # not a 2xx, and LINE delivers it again.
+            # No connection to write on, or it would not close: what waits fails now (not
+            # a 2xx, and LINE delivers it again).
             log.error("LINE deliveries not recorded: no connection (%s)", type(error).__name__)
             _answer(jobs, [error] * len(jobs))
-            return self._next_batch()
-        return jobs
+            return self._next_batch() if jobs else []  # [] here: _next_batch said stop
+        if not jobs:
+            return []
+        # The batch failed. The failure may have been the connection's (a database
+        # restarted) or one delivery's: each is written again alone, on a new connection.
+        log.warning("LINE deliveries written one by one after a failed batch")
+        self._one_by_one(jobs)
+        return self._next_batch()
+
+    def _one_by_one(self, jobs: Sequence[_Job]) -> None:
+        try:
+            with self.store.held() as held:
+                results = [self._alone(held, job) for job in jobs]
+        except Exception as error:
+            results = [error] * len(jobs)
+        _answer(jobs, results)
 
     def _next_batch(self) -> list[_Job]:
         """The jobs waiting now (at least one), or none when it is time to stop."""
@@ -135,21 +145,11 @@ class Recorder:
         return jobs
 
     def _write(self, held: Held, jobs: Sequence[_Job]) -> bool:
-        """Write one batch and answer its deliveries; False when the batch failed."""
+        """Write one batch and answer its deliveries; False, answering none, when it failed."""
         try:
             with held.transaction() as connection:
-                counts: list[int | BaseException] = list(
-                    self.write(connection, [(job.received, job.now) for job in jobs])
-                )
-                if len(counts) != len(jobs):  # else the requests would wait forever
-                    raise RuntimeError(f"{len(counts)} counts for {len(jobs)} deliveries")
-        except Exception as error:
-            if len(jobs) == 1:
-                counts = [error]
-            else:
-                log.warning("LINE deliveries written one by one after %s", type(error).__name__)
-                counts = [self._alone(held, job) for job in jobs]
-            _answer(jobs, counts)
+                counts = self._counts(connection, jobs)
+        except Exception:
             return False
         _answer(jobs, counts)
         return True
@@ -157,9 +157,15 @@ class Recorder:
     def _alone(self, held: Held, job: _Job) -> int | BaseException:
         try:
             with held.transaction() as connection:
-                return self.write(connection, [(job.received, job.now)])[0]
+                return self._counts(connection, [job])[0]
         except Exception as error:
             return error
+
+    def _counts(self, connection: Connection, jobs: Sequence[_Job]) -> list[int]:
+        counts = self.write(connection, [(job.received, job.now) for job in jobs])
+        if len(counts) != len(jobs):  # else the requests would wait forever
+            raise RuntimeError(f"{len(counts)} counts for {len(jobs)} deliveries")
+        return counts
 
 
 Answer = tuple[asyncio.Future[int], int | BaseException]

@@ -112,3 +112,28 @@ def test_the_writer_keeps_its_connection_on_a_real_database_and_a_failed_batch_l
     assert {external_id for external_id, _ in stored} == expected
     assert {clinic for _, clinic in stored} == {clinic_id}
     assert writer.clinic_id == clinic_id
+
+
+def test_a_connection_the_database_drops_costs_the_writer_no_delivery(committed: Database) -> None:
+    with committed.transaction() as session:
+        make_clinic(session)
+    writer, dropped = webhook.Writer(None), []
+
+    def write(connection: Connection, deliveries: Sequence[recording.Delivery]) -> list[int]:
+        if not dropped:  # the first time, the database drops the writer's connection
+            dropped.append(connection.connection.driver_connection)
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+            else:
+                connection.connection.driver_connection.close()
+        return writer(connection, deliveries)
+
+    recorder = recording.Recorder(committed, write)
+    event = text("切れても届く")
+    assert asyncio.run(recorder.record(delivery(event), now=NOW)) == 1
+    assert asyncio.run(recorder.record(delivery(text("その次")), now=NOW)) == 1
+    recorder.close()
+
+    with committed.reader() as session:
+        assert len(session.scalars(select(InboundEvent.external_id)).all()) == 2
+    assert len(dropped) == 1

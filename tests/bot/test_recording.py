@@ -130,9 +130,10 @@ def test_a_failing_delivery_fails_alone() -> None:
 
     assert (held, good, also_good) == (1, 1, 1)
     assert isinstance(bad, ValueError)
-    # The batch failed as a whole and was written again one delivery at a time.
+    # The batch failed as a whole and was written again one delivery at a time, on a
+    # connection of its own.
     assert store.committed == [["hold"], ["good"], ["also good"]]
-    assert store.held_connections == 1
+    assert store.held_connections == 2
 
 
 def test_after_a_failed_batch_the_next_one_is_written_on_a_new_connection() -> None:
@@ -161,8 +162,30 @@ def test_after_a_failed_batch_the_next_one_is_written_on_a_new_connection() -> N
     assert (good, after) == (1, 1)
     assert isinstance(bad, ValueError)
     assert store.committed == [["good"], ["after"]]
-    # The failure might have been the connection's: the writer let it go and took another.
+    # The failure might have been the connection's: "bad" was tried again on a second
+    # connection, and the writer went on with a third.
+    assert store.held_connections == 3
+
+
+class Dropped(Transactions):
+    """A store whose first connection the database has dropped: its transactions fail."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if self.held_connections == 1:
+            raise ConnectionError("server closed the connection unexpectedly")
+        with super().transaction() as session:
+            yield session
+
+
+def test_a_connection_the_database_dropped_costs_no_delivery() -> None:
+    store = Dropped()
+    recorder = recording.Recorder(store, each(lambda session, received: len(received)))
+
+    assert asyncio.run(recorder.record(delivery("first"), now=NOW)) == 1
+    recorder.close()
     assert store.held_connections == 2
+    assert store.committed == [[]]
 
 
 class Unreachable(Transactions):
