@@ -21,9 +21,11 @@ from backend import audit, patients
 from backend.api import deps
 from backend.api.types import MAX_ID
 from backend.errors import Invalid, NotFound
+from backend.models import Clinic
 from backend.web import (
     answers,
     auth,
+    clinics,
     cookies,
     karte_form,
     karte_identity,
@@ -31,7 +33,6 @@ from backend.web import (
     karte_search,
     karte_view,
     pages,
-    today,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +55,7 @@ def search_page(request: Request, store: deps.StoreDep, now: deps.NowDep, q: str
     query = q.strip()[:QUERY_LENGTH]
     # A transaction, not a reader: the list's entries in the audit log must be committed.
     with store.transaction() as session:
-        clinic = today.first_clinic(session)
+        clinic = clinics.chosen(session, request)
         found = karte_search.find(session, clinic=clinic, query=query) if clinic else None
         if clinic is not None and found is not None:
             audit.listed(
@@ -99,7 +100,7 @@ def save_karte(
     if number is not None:
         try:
             with store.transaction() as session:
-                form, errors = _save(session, number, form, now)
+                form, errors = _save(session, clinics.chosen(session, request), number, form, now)
         except Invalid as exc:
             errors = karte_form.refused(exc)
         except NotFound:
@@ -119,12 +120,15 @@ def save_karte(
 
 
 def _save(
-    session: Session, patient_id: int, form: karte_form.KarteForm, now: datetime
+    session: Session,
+    clinic: Clinic | None,
+    patient_id: int,
+    form: karte_form.KarteForm,
+    now: datetime,
 ) -> tuple[karte_form.KarteForm, dict[str, str]]:
     """Merge the form with a change saved meanwhile (karte_merge), check it against the
     clinic's day and media, and save it; the form to show again and the refusals by field
     (none when saved)."""
-    clinic = today.first_clinic(session)
     if clinic is None:
         raise NotFound("no clinic yet")
     patient = karte_view.in_clinic(session, clinic=clinic, patient_id=patient_id)
@@ -159,7 +163,7 @@ def _show(
     try:
         # A transaction, not a reader: the audit entries of the view must be committed.
         with store.transaction() as session:
-            clinic = today.first_clinic(session)
+            clinic = clinics.chosen(session, request)
             if clinic is None or patient_id is None:
                 raise NotFound("no such カルテ")
             karte = karte_view.open_karte(

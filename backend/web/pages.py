@@ -15,8 +15,10 @@ from fastapi.templating import Jinja2Templates
 
 from backend import calls
 from backend.api import deps
+from backend.api.types import MAX_ID
 from backend.errors import DomainError, NotFound
-from backend.web import alerts, answers, auth, cookies, dashboard, media, today
+from backend.models import Clinic
+from backend.web import alerts, answers, auth, clinics, cookies, dashboard, media, today
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -30,6 +32,7 @@ NOTICES = {
     "call_done": "折り返しの電話を対応済みにしました。",
     "call_gone": "この電話はすでに対応済みです。",
     "spend_saved": "広告費を保存しました。",
+    "clinic_gone": "その院は見つかりませんでした。表示する院は変わっていません。",
 }
 BACK_TO = {"today": "/", "requests": "/bookings/requests"}  # fixed targets: no open redirect
 Token = Annotated[str, Form(max_length=100)]
@@ -86,7 +89,7 @@ def today_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Resp
     """Today's bookings and the requests waiting for an answer."""
     web_session = auth.signed_in(request, now)
     with store.reader() as session:
-        clinic = today.first_clinic(session)
+        clinic = clinics.chosen(session, request)
         context: dict[str, Any] = {"clinic": None}
         if clinic is not None:
             day = today.local_day(clinic, now)
@@ -106,7 +109,7 @@ def requests_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> R
     """Every request waiting for staff, soonest first."""
     web_session = auth.signed_in(request, now)
     with store.reader() as session:
-        clinic = today.first_clinic(session)
+        clinic = clinics.chosen(session, request)
         found = today.waiting_requests(session, clinic=clinic, now=now) if clinic else []
     return _render(request, "requests.html", web_session, requests=found, notice=_notice(request))
 
@@ -147,7 +150,7 @@ def call_done(
     auth.check_form(auth.signed_in(request, now), csrf)
     try:
         with store.transaction() as session:
-            clinic = today.first_clinic(session)
+            clinic = clinics.chosen(session, request)
             if clinic is None:
                 raise NotFound("no clinic yet")
             first = calls.follow_up(session, clinic_id=clinic.id, call_id=call_id, now=now)
@@ -156,12 +159,35 @@ def call_done(
     return RedirectResponse(f"/?notice={'call_done' if first else 'call_gone'}", status_code=303)
 
 
+@router.post("/clinic")
+def choose_clinic(
+    request: Request,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    clinic_id: Annotated[str, Form(max_length=12)] = "",
+    csrf: Token = "",
+    back: Annotated[str, Form(max_length=200)] = "/",
+) -> Response:
+    """Show another clinic of this deployment: remembered by the browser, back to the same
+    section of the dashboard."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    with store.reader() as session:
+        number = int(clinic_id) if clinic_id.isascii() and clinic_id.isdigit() else 0
+        found = session.get(Clinic, number) if 0 < number <= MAX_ID else None
+    if found is None:
+        return RedirectResponse(f"{clinics.back_to(back)}?notice=clinic_gone", status_code=303)
+    response = RedirectResponse(clinics.back_to(back), status_code=303)
+    clinics.keep(response, request, found.id)
+    return response
+
+
 @router.get("/dashboard")
 def dashboard_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
     """This month's headline numbers and twelve months of charts, each with its table."""
     web_session = auth.signed_in(request, now)
     with store.reader() as session:
-        clinic = today.first_clinic(session)
+        clinic = clinics.chosen(session, request)
         found = dashboard.page(session, clinic=clinic, now=now) if clinic else None
     return _render(request, "dashboard.html", web_session, page=found)
 
@@ -189,7 +215,7 @@ def save_spend(
     auth.check_form(web_session, csrf)
     entry = media.Entry(media_id=media_id, month=month, yen=yen)
     with store.transaction() as session:
-        clinic = today.first_clinic(session)
+        clinic = clinics.chosen(session, request)
         if clinic is not None:
             entry = media.save(session, clinic=clinic, entry=entry, now=now)
     if clinic is not None and not entry.errors:
@@ -206,7 +232,7 @@ def _media(
     **context: Any,
 ) -> Response:
     with store.reader() as session:
-        clinic = today.first_clinic(session)
+        clinic = clinics.chosen(session, request)
         found = media.page(session, clinic=clinic, now=now) if clinic else None
     return _render(request, "media.html", web_session, page=found, entry=entry, **context)
 
@@ -225,7 +251,7 @@ def _answer(
     notice = "approved" if step is answers.approve else "declined"
     try:
         with store.transaction() as session:
-            clinic = today.first_clinic(session)
+            clinic = clinics.chosen(session, request)
             if clinic is None:
                 raise NotFound("no clinic yet")
             step(session, clinic_id=clinic.id, booking_id=booking_id, now=now)
@@ -248,6 +274,12 @@ def _render(
 ) -> Response:
     """Render a page and renew the session cookie; pages with patients' names are never
     cached and never framed (the 承認 buttons must not be clickable from another site)."""
+    if "notice" not in context:  # e.g. after choosing a clinic, on any page
+        context["notice"] = _notice(request)
+    choice = None
+    if web_session.signed_in:
+        with request.app.state.store.reader() as session:
+            choice = clinics.choice(session, request)
     response = templates.TemplateResponse(
         request,
         name,
@@ -255,6 +287,7 @@ def _render(
             "csrf": web_session.csrf,
             "signed_in": web_session.signed_in,
             "path": request.url.path,
+            "clinic_choice": choice,
             **context,
         },
         status_code=status_code,

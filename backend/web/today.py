@@ -44,11 +44,6 @@ class Row:
     status_key: str
 
 
-def first_clinic(session: Session) -> Clinic | None:
-    """The clinic the dashboard serves: the first one, as the channels default to."""
-    return session.scalars(select(Clinic).order_by(Clinic.id).limit(1)).first()
-
-
 def local_day(clinic: Clinic, now: datetime) -> date:
     """Today in the clinic's zone."""
     return now.astimezone(ZoneInfo(clinic.timezone)).date()
