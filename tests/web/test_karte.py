@@ -410,6 +410,27 @@ def test_a_field_both_screens_changed_comes_back_marked_with_the_rest_up_to_date
     assert front.hanako.note_likes == "和菓子"
 
 
+def test_a_consent_both_screens_changed_is_marked_at_its_checkbox(
+    web: TestClient, front: Front, session: Session, clock: list
+) -> None:
+    # The other screen records that she agreed to SMS; mine, opened before, ticks SMS and
+    # post: which of us heard her last is for staff to decide.
+    mine = saved_elsewhere_after_i_opened(web, front.hanako, clock, consent_sms="on")
+    mine |= {"consent_sms": "on", "consent_post": "on"}
+
+    answer = web.post(f"/patients/{front.hanako.id}", data=mine)
+
+    assert answer.status_code == 422
+    sms = at_field(answer.text, "consent_sms")
+    assert karte_merge.BOTH_CHANGED in sms
+    assert 'aria-invalid="true" aria-describedby="f-consent_sms-error"' in sms
+    assert karte_merge.BOTH_CHANGED not in at_field(answer.text, "consent_post")
+    again = form_on(answer.text)
+    assert (again.get("consent_sms"), again.get("consent_post")) == ("on", "on")
+    session.refresh(front.hanako)
+    assert (front.hanako.consent_sms, front.hanako.consent_post) == (True, False)
+
+
 def test_a_form_that_does_not_say_what_it_showed_overwrites_nothing_changed_meanwhile(
     web: TestClient, front: Front, session: Session, clock: list
 ) -> None:
