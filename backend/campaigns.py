@@ -8,6 +8,13 @@ through quiet hours and applies the marketing cap. Each message's idempotency ke
 
 draft ──schedule──▶ scheduled ──(send_at passes: send_due)──▶ sent
 draft / scheduled ──send now──▶ sent;  draft / scheduled ──cancel──▶ cancelled
+
+Sending claims the campaign (status sent, `sending_through` 0) in one transaction, then
+queues its patients in id order, `CHUNK` per transaction, noting the last id queued in
+`sending_through` (None once all are): the database's write lock is never held for a
+whole segment. A sender that stops mid-way leaves the campaign half-queued; the worker's
+next tick (`send_due`) queues the rest, and the idempotency keys make a chunk that was
+queued twice a no-op.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend import messaging, placeholders, segments
+from backend.api.deps import Store
 from backend.conversation.model import Say
 from backend.errors import IllegalTransition, Invalid, NotFound
 from backend.models import Campaign, CampaignStatus, Channel, Clinic, MessageKind, Patient
@@ -29,6 +37,10 @@ log = logging.getLogger(__name__)
 
 PURPOSE = "campaign"
 SAMPLES = 3
+# Patients queued per transaction. On SQLite a transaction holds the one write lock that
+# every webhook and phone turn also needs, and queueing costs about a millisecond per
+# patient: a whole segment at once held them back for seconds.
+CHUNK = 200
 OPEN = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 
 
@@ -60,6 +72,15 @@ class Delivery:
     queued: int
     skipped: int
     unreachable: int
+
+    def plus(self, other: Delivery) -> Delivery:
+        return Delivery(
+            self.campaign_id,
+            self.matched + other.matched,
+            self.queued + other.queued,
+            self.skipped + other.skipped,
+            self.unreachable + other.unreachable,
+        )
 
 
 def create(
@@ -164,22 +185,61 @@ def cancel(session: Session, *, campaign_id: int) -> Campaign:
     return campaign
 
 
-def send(session: Session, *, campaign_id: int, now: datetime) -> Delivery:
-    """Queue the campaign's message for every patient in its segment, now."""
-    campaign = _claim(session, campaign_id=campaign_id, now=now)
+def send(store: Store, *, campaign_id: int, now: datetime, chunk: int = CHUNK) -> Delivery:
+    """Queue the campaign's message for every patient in its segment, now: claimed in one
+    transaction, then queued `chunk` patients per transaction."""
+    with store.transaction() as session:
+        _claim(session, campaign_id=campaign_id, now=now)
+    return _queue_rest(store, campaign_id=campaign_id, now=now, chunk=chunk)
+
+
+def _queue_rest(store: Store, *, campaign_id: int, now: datetime, chunk: int) -> Delivery:
+    """Queue what is left of a claimed campaign, chunk after chunk, until it is all queued
+    (another sender may take chunks meanwhile: each is counted once, by who queued it)."""
+    total = Delivery(campaign_id, 0, 0, 0, 0)
+    while True:
+        with store.transaction() as session:
+            part, done = _queue_chunk(session, campaign_id=campaign_id, now=now, chunk=chunk)
+        total = total.plus(part)
+        if done:
+            log.info(
+                "campaign %d: %d queued, %d skipped, %d unreachable",
+                campaign_id,
+                total.queued,
+                total.skipped,
+                total.unreachable,
+            )
+            return total
+
+
+def _queue_chunk(
+    session: Session, *, campaign_id: int, now: datetime, chunk: int
+) -> tuple[Delivery, bool]:
+    """Queue the next `chunk` patients after `sending_through`; whether that was the last."""
+    campaign = session.scalars(
+        select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    nothing = Delivery(campaign_id, 0, 0, 0, 0)
+    after = campaign.sending_through
+    if after is None:  # another sender queued the last chunk meanwhile
+        return nothing, True
     clinic = _clinic(session, campaign.clinic_id)
-    segment = segment_of(campaign)
-    matched = queued = unreachable = 0
-    for patient in segments.iterate(session, clinic=clinic, segment=segment):
-        matched += 1
-        outcome = _send_one(session, campaign=campaign, clinic=clinic, patient=patient, now=now)
-        queued += outcome == "queued"
-        unreachable += outcome == "unreachable"
-    campaign.recipients = queued
+    query = segments.patients(session, clinic=clinic, segment=segment_of(campaign))
+    page = list(session.scalars(query.where(Patient.id > after).limit(chunk)))
+    outcomes = [
+        _send_one(session, campaign=campaign, clinic=clinic, patient=patient, now=now)
+        for patient in page
+    ]
+    queued, unreachable = outcomes.count("queued"), outcomes.count("unreachable")
+    campaign.recipients += queued
+    done = len(page) < chunk
+    campaign.sending_through = None if done else page[-1].id
     session.flush()
-    skipped = matched - queued - unreachable
-    log.info("campaign %d sent: %d queued, %d skipped", campaign.id, queued, skipped)
-    return Delivery(campaign.id, matched, queued, skipped, unreachable)
+    skipped = len(page) - queued - unreachable
+    return Delivery(campaign_id, len(page), queued, skipped, unreachable), done
 
 
 def _send_one(
@@ -201,8 +261,9 @@ def _send_one(
     return "queued" if queued is not None else "skipped"
 
 
-def send_due(session: Session, *, now: datetime) -> list[Delivery]:
-    """Send every scheduled campaign whose time has come (the worker calls this each tick).
+def send_due(store: Store, *, now: datetime, chunk: int = CHUNK) -> list[Delivery]:
+    """Send every scheduled campaign whose time has come, and finish any left half-queued
+    (a sender stopped mid-way); the worker calls this each tick.
 
     A campaign whose stored segment no longer holds (a course or staff member renamed) is
     cancelled with a warning rather than failing every tick.
@@ -210,28 +271,32 @@ def send_due(session: Session, *, now: datetime) -> list[Delivery]:
     due = select(Campaign.id).where(
         Campaign.status == CampaignStatus.SCHEDULED, Campaign.send_at <= now
     )
-    deliveries = []
-    for campaign_id in session.scalars(due.order_by(Campaign.send_at, Campaign.id)).all():
+    with store.reader() as session:
+        ids = list(session.scalars(due.order_by(Campaign.send_at, Campaign.id)))
+    for campaign_id in ids:
         try:
-            with session.begin_nested():
-                deliveries.append(send(session, campaign_id=campaign_id, now=now))
+            with store.transaction() as session:
+                _claim(session, campaign_id=campaign_id, now=now)
         except IllegalTransition:
             continue  # another worker sent or cancelled it meanwhile
         except Invalid as error:
             log.warning("campaign %d cancelled: %s", campaign_id, error.message)
-            # The savepoint rolled the claim back in the database, not in the identity map.
-            session.refresh(get(session, campaign_id=campaign_id))
-            cancel(session, campaign_id=campaign_id)
-    return deliveries
+            with store.transaction() as session:
+                cancel(session, campaign_id=campaign_id)
+    half_done = select(Campaign.id).where(Campaign.sending_through.is_not(None))
+    with store.reader() as session:
+        sending = list(session.scalars(half_done.order_by(Campaign.id)))
+    return [_queue_rest(store, campaign_id=found, now=now, chunk=chunk) for found in sending]
 
 
 def _claim(session: Session, *, campaign_id: int, now: datetime) -> Campaign:
-    """Mark the campaign sent, if it still is a draft or scheduled; one winner under
-    concurrency (the conditional update locks the row on PostgreSQL)."""
+    """Mark the campaign sent and to be queued from its first patient, if it still is a
+    draft or scheduled; one winner under concurrency (the conditional update locks the row
+    on PostgreSQL). Its segment must still hold (Invalid, and nothing claimed, if not)."""
     claimed = session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(OPEN))
-        .values(status=CampaignStatus.SENT, send_at=now)
+        .values(status=CampaignStatus.SENT, send_at=now, sending_through=0)
         .execution_options(synchronize_session=False)
     )
     campaign = session.get(Campaign, campaign_id, populate_existing=True)
@@ -239,6 +304,11 @@ def _claim(session: Session, *, campaign_id: int, now: datetime) -> Campaign:
         raise NotFound("campaign not found", field="campaign_id")
     if not getattr(claimed, "rowcount", 0):
         raise IllegalTransition(f"the campaign is already {campaign.status.value}")
+    # The segment's names (course, staff, media) must still exist: checked by building
+    # its query, before anything is queued.
+    segments.patients(
+        session, clinic=_clinic(session, campaign.clinic_id), segment=segment_of(campaign)
+    )
     return campaign
 
 

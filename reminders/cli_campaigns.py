@@ -53,17 +53,23 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
-    """A committed transaction on the configured database; a refusal exits 1."""
+def _database() -> Iterator[Database]:
+    """The configured database; a refusal exits 1."""
     database = Database(get_settings().database_url)
     try:
-        with database.transaction() as session:
-            yield session
+        yield database
     except DomainError as error:
         field = error.context.get("field")
         cli_clinic.fail(f"{error.message}" + (f" ({field})" if field else ""))
     finally:
         database.dispose()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A committed transaction on the configured database; a refusal exits 1."""
+    with _database() as database, database.transaction() as session:
+        yield session
 
 
 def _segment(**options: Any) -> segments.Segment:
@@ -175,8 +181,8 @@ def send_command(
             campaign = campaigns.get(session, campaign_id=campaign_id)
             _print_preview(_campaign_preview(session, campaign))
         typer.confirm("送信しますか？ / Send now?", abort=True)
-    with _session() as session:
-        delivery = campaigns.send(session, campaign_id=campaign_id, now=datetime.now(UTC))
+    with _database() as database:
+        delivery = campaigns.send(database, campaign_id=campaign_id, now=datetime.now(UTC))
     typer.echo(
         f"送信予約 / queued: {delivery.queued}, 上限などで省略 / skipped: {delivery.skipped}, "
         f"届かない / unreachable: {delivery.unreachable}"

@@ -49,9 +49,8 @@ def message_rules(store: Store, now: datetime) -> object:
 
 
 def scheduled_campaigns(store: Store, now: datetime) -> object:
-    """Campaigns whose send time has come."""
-    with store.transaction() as session:
-        return len(campaigns.send_due(session, now=now))
+    """Campaigns whose send time has come, and any a sender left half-queued."""
+    return len(campaigns.send_due(store, now=now))
 
 
 def waitlist_offers(store: Store, now: datetime) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from backend.db import Database
 from backend.errors import IllegalTransition, Invalid
 from backend.models import Campaign, CampaignStatus, Channel, MessageKind, OutboxMessage
 from tests.booking.test_concurrency import race
+from tests.conftest import SessionStore
 from tests.factories import NOW, jst, make_clinic, make_patient
 
 TEMPLATE = (
@@ -113,7 +115,7 @@ def test_send_queues_one_marketing_message_per_reachable_patient(
     session: Session, world: SimpleNamespace
 ) -> None:
     campaign = create(session, world)
-    delivery = campaigns.send(session, campaign_id=campaign.id, now=NOW)
+    delivery = campaigns.send(SessionStore(session), campaign_id=campaign.id, now=NOW)
     assert (delivery.matched, delivery.queued, delivery.skipped, delivery.unreachable) == (
         3,
         2,
@@ -135,13 +137,15 @@ def test_send_queues_one_marketing_message_per_reachable_patient(
 
 def test_sending_twice_never_doubles(session: Session, world: SimpleNamespace) -> None:
     campaign = create(session, world)
-    campaigns.send(session, campaign_id=campaign.id, now=NOW)
+    campaigns.send(SessionStore(session), campaign_id=campaign.id, now=NOW)
     with pytest.raises(IllegalTransition):
-        campaigns.send(session, campaign_id=campaign.id, now=NOW)
+        campaigns.send(SessionStore(session), campaign_id=campaign.id, now=NOW)
     # Even a campaign forced back to draft finds every message already queued.
     campaign.status = CampaignStatus.DRAFT
     session.flush()
-    delivery = campaigns.send(session, campaign_id=campaign.id, now=NOW + timedelta(hours=1))
+    delivery = campaigns.send(
+        SessionStore(session), campaign_id=campaign.id, now=NOW + timedelta(hours=1)
+    )
     assert (delivery.queued, delivery.skipped) == (0, 2)
     assert len(outbox(session)) == 2
 
@@ -160,7 +164,7 @@ def test_a_patient_at_the_marketing_cap_is_skipped_and_counted(
         kind=MessageKind.MARKETING,
     )
     campaign = create(session, world)
-    delivery = campaigns.send(session, campaign_id=campaign.id, now=NOW)
+    delivery = campaigns.send(SessionStore(session), campaign_id=campaign.id, now=NOW)
     assert (delivery.queued, delivery.skipped, delivery.unreachable) == (1, 1, 1)
     assert [row.recipient for row in outbox(session)] == ["U1", "+819087654321"]
     assert campaign.recipients == 1
@@ -171,11 +175,11 @@ def test_send_due_sends_a_scheduled_campaign_once_when_its_time_comes(
 ) -> None:
     at = jst(2026, 12, 1, 10)
     campaign = create(session, world, segment=segments.Segment(channel="line"), send_at=at)
-    assert campaigns.send_due(session, now=at - timedelta(seconds=1)) == []
+    assert campaigns.send_due(SessionStore(session), now=at - timedelta(seconds=1)) == []
     assert outbox(session) == []
-    (delivery,) = campaigns.send_due(session, now=at)
+    (delivery,) = campaigns.send_due(SessionStore(session), now=at)
     assert (delivery.campaign_id, delivery.queued) == (campaign.id, 1)
-    assert campaigns.send_due(session, now=at + timedelta(minutes=1)) == []
+    assert campaigns.send_due(SessionStore(session), now=at + timedelta(minutes=1)) == []
     assert len(outbox(session)) == 1
     assert outbox(session)[0].due_at == at
 
@@ -184,9 +188,9 @@ def test_a_cancelled_campaign_is_never_sent(session: Session, world: SimpleNames
     at = jst(2026, 12, 1, 10)
     campaign = create(session, world, send_at=at)
     campaigns.cancel(session, campaign_id=campaign.id)
-    assert campaigns.send_due(session, now=at) == []
+    assert campaigns.send_due(SessionStore(session), now=at) == []
     with pytest.raises(IllegalTransition):
-        campaigns.send(session, campaign_id=campaign.id, now=at)
+        campaigns.send(SessionStore(session), campaign_id=campaign.id, now=at)
     assert outbox(session) == []
 
 
@@ -194,7 +198,7 @@ def test_a_sent_campaign_cannot_be_cancelled_or_rescheduled(
     session: Session, world: SimpleNamespace
 ) -> None:
     campaign = create(session, world)
-    campaigns.send(session, campaign_id=campaign.id, now=NOW)
+    campaigns.send(SessionStore(session), campaign_id=campaign.id, now=NOW)
     with pytest.raises(IllegalTransition):
         campaigns.cancel(session, campaign_id=campaign.id)
     with pytest.raises(IllegalTransition):
@@ -217,7 +221,7 @@ def test_a_scheduled_campaign_whose_segment_no_longer_holds_is_cancelled(
     campaign = create(session, world, send_at=at)
     campaign.segment = {"course": "廃止したコース"}
     session.flush()
-    assert campaigns.send_due(session, now=at) == []
+    assert campaigns.send_due(SessionStore(session), now=at) == []
     assert campaign.status == CampaignStatus.CANCELLED
     assert outbox(session) == []
 
@@ -251,16 +255,103 @@ def test_two_workers_and_a_click_send_a_campaign_once(committed: Database) -> No
         ).id
 
     def tick() -> object:
-        with committed.transaction() as session:
-            return [delivery.queued for delivery in campaigns.send_due(session, now=at)]
+        return [delivery.queued for delivery in campaigns.send_due(committed, now=at, chunk=3)]
 
     def click() -> object:
-        with committed.transaction() as session:
-            return [campaigns.send(session, campaign_id=campaign_id, now=at).queued]
+        return [campaigns.send(committed, campaign_id=campaign_id, now=at, chunk=3).queued]
 
     results = race([tick, tick, click])
     queued = [number for result in results if isinstance(result, list) for number in result]
-    assert queued == [20]
+    # One of them claimed it; the chunks went to whoever asked first, each queued once.
+    assert sum(queued) == 20
     assert sum(isinstance(result, IllegalTransition) for result in results) <= 1
     with committed.reader() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 20
+
+
+def seven_on_line(database: Database) -> int:
+    """Seven patients on LINE with marketing consent, and a draft campaign to all."""
+    with database.transaction() as session:
+        clinic = make_clinic(session)
+        for number in range(7):
+            make_patient(session, clinic, line_user_id=f"U{number}", consent_line=True)
+        return campaigns.create(
+            session,
+            clinic_id=clinic.id,
+            name="冬",
+            segment=segments.Segment(),
+            template="{patient_name}様",
+            actor="test",
+            now=NOW,
+        ).id
+
+
+class Counting:
+    """A store that counts the write transactions opened on the real one."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.transactions = 0
+
+    def transaction(self) -> Any:
+        self.transactions += 1
+        return self.database.transaction()
+
+    def reader(self) -> Any:
+        return self.database.reader()
+
+    def held(self) -> Any:
+        return self.database.held()
+
+
+def test_a_campaign_is_queued_a_chunk_of_patients_per_transaction(committed: Database) -> None:
+    campaign_id = seven_on_line(committed)
+    store = Counting(committed)
+
+    delivery = campaigns.send(store, campaign_id=campaign_id, now=NOW, chunk=3)  # type: ignore[arg-type]
+
+    assert (delivery.matched, delivery.queued, delivery.skipped) == (7, 7, 0)
+    assert store.transactions == 1 + 3  # the claim, then 3 + 3 + 1 patients
+    with committed.reader() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        assert (campaign.status, campaign.recipients) == (CampaignStatus.SENT, 7)
+        assert campaign.sending_through is None
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 7
+
+
+def test_a_send_that_stops_mid_way_is_finished_by_the_next_tick_without_doubles(
+    committed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = seven_on_line(committed)
+    real = campaigns._send_one
+    sent: list[int] = []
+
+    def dies_at_the_fifth(session: Session, **kwargs: Any) -> str:
+        if len(sent) == 4:
+            raise RuntimeError("the process was stopped")
+        sent.append(kwargs["patient"].id)
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(campaigns, "_send_one", dies_at_the_fifth)
+    with pytest.raises(RuntimeError):
+        campaigns.send(committed, campaign_id=campaign_id, now=NOW, chunk=3)
+    with committed.reader() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        # The first chunk is queued and noted; the second rolled back whole.
+        assert (campaign.status, campaign.recipients) == (CampaignStatus.SENT, 3)
+        assert campaign.sending_through == sent[2]
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+    monkeypatch.setattr(campaigns, "_send_one", real)
+    (rest,) = campaigns.send_due(committed, now=NOW + timedelta(minutes=1), chunk=3)
+
+    assert (rest.matched, rest.queued) == (4, 4)
+    with committed.reader() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        assert (campaign.recipients, campaign.sending_through) == (7, None)
+        keys = session.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert len(keys) == len(set(keys)) == 7
+    assert campaigns.send_due(committed, now=NOW + timedelta(minutes=2)) == []

@@ -111,5 +111,8 @@ class Campaign(Base):
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # While a sent campaign is still being queued, a chunk at a time: the last patient id
+    # queued (0 before the first chunk); None once every patient is (or was never sent).
+    sending_through: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend import campaigns, segments, sms_replies
 from backend.models import AuditLog, Clinic, InboundEvent, OutboxMessage, Patient
+from tests.conftest import SessionStore
 from tests.factories import NOW, make_clinic, make_patient
 from tests.telephony.conftest import ACCOUNT, CALLER, PUBLIC, Twilio
 
@@ -83,7 +84,7 @@ def test_an_opted_out_patient_gets_no_campaign_sms(
         actor="test",
         now=NOW,
     )
-    delivery = campaigns.send(session, campaign_id=campaign.id, now=NOW)
+    delivery = campaigns.send(SessionStore(session), campaign_id=campaign.id, now=NOW)
     assert (delivery.queued, delivery.unreachable) == (1, 1)
     assert [row.recipient for row in session.scalars(select(OutboxMessage))] == ["+819087654321"]
 
