@@ -39,7 +39,7 @@ PURPOSE = "campaign"
 SAMPLES = 3
 # Patients queued per transaction. On SQLite a transaction holds the one write lock that
 # every webhook and phone turn also needs, and queueing costs 1–1.5 ms per patient here:
-# 3,000 patients in one transaction held them back for 4–4.5 s; a chunk holds them about
+# 3,000 patients in one transaction held them back for 3.7–5.3 s; a chunk holds them about
 # 150 ms.
 CHUNK = 100
 OPEN = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
