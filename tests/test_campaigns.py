@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -237,13 +237,14 @@ def test_listing_is_newest_first_and_per_clinic(session: Session, world: SimpleN
     ]
 
 
-def test_two_workers_and_a_click_send_a_campaign_once(committed: Database) -> None:
-    at = jst(2026, 12, 1, 10)
-    with committed.transaction() as session:
+def on_line(database: Database, patients: int, send_at: datetime | None = None) -> int:
+    """Patients on LINE with marketing consent, and a campaign to all of them (a draft, or
+    scheduled at `send_at`); its id."""
+    with database.transaction() as session:
         clinic = make_clinic(session)
-        for number in range(20):
+        for number in range(patients):
             make_patient(session, clinic, line_user_id=f"U{number}", consent_line=True)
-        campaign_id = campaigns.create(
+        return campaigns.create(
             session,
             clinic_id=clinic.id,
             name="冬",
@@ -251,8 +252,13 @@ def test_two_workers_and_a_click_send_a_campaign_once(committed: Database) -> No
             template="{patient_name}様",
             actor="test",
             now=NOW,
-            send_at=at,
+            send_at=send_at,
         ).id
+
+
+def test_two_workers_and_a_click_send_a_campaign_once(committed: Database) -> None:
+    at = jst(2026, 12, 1, 10)
+    campaign_id = on_line(committed, 20, send_at=at)
 
     def tick() -> object:
         return [delivery.queued for delivery in campaigns.send_due(committed, now=at, chunk=3)]
@@ -267,23 +273,6 @@ def test_two_workers_and_a_click_send_a_campaign_once(committed: Database) -> No
     assert sum(isinstance(result, IllegalTransition) for result in results) <= 1
     with committed.reader() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 20
-
-
-def seven_on_line(database: Database) -> int:
-    """Seven patients on LINE with marketing consent, and a draft campaign to all."""
-    with database.transaction() as session:
-        clinic = make_clinic(session)
-        for number in range(7):
-            make_patient(session, clinic, line_user_id=f"U{number}", consent_line=True)
-        return campaigns.create(
-            session,
-            clinic_id=clinic.id,
-            name="冬",
-            segment=segments.Segment(),
-            template="{patient_name}様",
-            actor="test",
-            now=NOW,
-        ).id
 
 
 class Counting:
@@ -305,7 +294,7 @@ class Counting:
 
 
 def test_a_campaign_is_queued_a_chunk_of_patients_per_transaction(committed: Database) -> None:
-    campaign_id = seven_on_line(committed)
+    campaign_id = on_line(committed, 7)
     store = Counting(committed)
 
     delivery = campaigns.send(store, campaign_id=campaign_id, now=NOW, chunk=3)  # type: ignore[arg-type]
@@ -323,7 +312,7 @@ def test_a_campaign_is_queued_a_chunk_of_patients_per_transaction(committed: Dat
 def test_a_send_that_stops_mid_way_is_finished_by_the_next_tick_without_doubles(
     committed: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaign_id = seven_on_line(committed)
+    campaign_id = on_line(committed, 7)
     real = campaigns._send_one
     sent: list[int] = []
 

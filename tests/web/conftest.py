@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,10 @@ from sqlalchemy.orm import Session
 from backend.app import create_app
 from backend.settings import Settings
 from tests.conftest import SessionStore, test_settings
+from tests.web import browser
 
 PASSWORD = "correct horse battery staple"
+WAIT_SECONDS = 15  # the browser tests' longest wait for a page or an element
 SECRET_KEY = "web-test-secret-key-0123456789abcdef"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -48,3 +51,11 @@ def sign_in(client: TestClient) -> str:
     answer = client.post("/login", data={"password": PASSWORD, "csrf": token})
     assert answer.status_code == 303, answer.text
     return csrf_of(client.get("/").text)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium, one per browser test module."""
+    with browser.chromium(tmp_path_factory.mktemp("chromium-profile")) as found:
+        found.set_page_load_timeout(WAIT_SECONDS)
+        yield found

@@ -23,16 +23,9 @@ from tests.factories import (
 )
 from tests.web import browser
 from tests.web.conftest import web_settings
-from tests.web.test_browser_media import WAIT_SECONDS, Site, sign_in, wait_for
+from tests.web.test_browser_media import Site, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with browser.chromium(tmp_path_factory.mktemp("chromium-profile")) as found:
-        found.set_page_load_timeout(WAIT_SECONDS)
-        yield found
 
 
 @pytest.fixture

@@ -26,12 +26,11 @@ from tests.factories import (
     make_staff,
 )
 from tests.web import browser
-from tests.web.conftest import PASSWORD, web_settings
+from tests.web.conftest import PASSWORD, WAIT_SECONDS, web_settings
 
 pytestmark = pytest.mark.browser
 
 LINE_USER = "U" + "b" * 32
-WAIT_SECONDS = 15
 
 
 @dataclass
@@ -40,13 +39,6 @@ class Site:
     database: Database
     request_id: int
     confirmed_id: int
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with browser.chromium(tmp_path_factory.mktemp("chromium-profile")) as found:
-        found.set_page_load_timeout(WAIT_SECONDS)
-        yield found
 
 
 @pytest.fixture

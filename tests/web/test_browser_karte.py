@@ -23,21 +23,12 @@ from tests.web.conftest import PASSWORD, web_settings
 
 pytestmark = pytest.mark.browser
 
-WAIT_SECONDS = 15
-
 
 @dataclass
 class Site:
     url: str
     database: Database
     patient_id: int
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with browser.chromium(tmp_path_factory.mktemp("chromium-profile")) as found:
-        found.set_page_load_timeout(WAIT_SECONDS)
-        yield found
 
 
 @pytest.fixture
