@@ -106,7 +106,6 @@ class Recorder:
             return []
         # The batch failed. The failure may have been the connection's (a database
         # restarted) or one delivery's: each is written again alone, on a new connection.
-        log.warning("LINE deliveries written one by one after a failed batch")
         self._one_by_one(jobs)
         return self._next_batch()
 
@@ -149,7 +148,12 @@ class Recorder:
         try:
             with held.transaction() as connection:
                 counts = self._counts(connection, jobs)
-        except Exception:
+        except Exception as error:
+            log.warning(
+                "LINE batch of %d failed (%s): written again one by one",
+                len(jobs),
+                type(error).__name__,
+            )
             return False
         _answer(jobs, counts)
         return True
