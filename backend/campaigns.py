@@ -287,7 +287,16 @@ def send_due(store: Store, *, now: datetime, chunk: int = CHUNK) -> list[Deliver
     half_done = select(Campaign.id).where(Campaign.sending_through.is_not(None))
     with store.reader() as session:
         sending = list(session.scalars(half_done.order_by(Campaign.id)))
-    return [_queue_rest(store, campaign_id=found, now=now, chunk=chunk) for found in sending]
+    deliveries = []
+    for campaign_id in sending:
+        try:
+            deliveries.append(_queue_rest(store, campaign_id=campaign_id, now=now, chunk=chunk))
+        except Invalid as error:
+            # Its segment stopped holding mid-way: what is queued stays, the rest is dropped.
+            log.warning("campaign %d stopped mid-way: %s", campaign_id, error.message)
+            with store.transaction() as session:
+                get(session, campaign_id=campaign_id).sending_through = None
+    return deliveries
 
 
 def _claim(session: Session, *, campaign_id: int, now: datetime) -> Campaign:

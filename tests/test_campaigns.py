@@ -344,3 +344,21 @@ def test_a_send_that_stops_mid_way_is_finished_by_the_next_tick_without_doubles(
         keys = session.scalars(select(OutboxMessage.idempotency_key)).all()
     assert len(keys) == len(set(keys)) == 7
     assert campaigns.send_due(committed, now=NOW + timedelta(minutes=2)) == []
+
+
+def test_a_half_queued_campaign_whose_segment_stops_holding_is_stopped_not_retried(
+    session: Session, world: SimpleNamespace
+) -> None:
+    campaign = create(session, world)
+    store = SessionStore(session)
+    campaigns.send(store, campaign_id=campaign.id, now=NOW, chunk=1)
+    # As if the sender had stopped after the first patient, and the course was renamed.
+    campaign.sending_through = world.hanako.id
+    campaign.segment = {"course": "廃止したコース"}
+    session.flush()
+
+    assert campaigns.send_due(store, now=NOW + timedelta(minutes=1)) == []
+
+    assert campaign.sending_through is None
+    assert campaign.status == CampaignStatus.SENT
+    assert campaigns.send_due(store, now=NOW + timedelta(minutes=2)) == []
