@@ -31,6 +31,7 @@ class Branches:
     station_patient: Patient
     station_request: Booking
     station_id: int
+    main_id: int
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def branches(session: Session) -> Branches:
         course=make_course(session, station),
         starts_at=jst(2026, 11, 30, 10),
     )
-    return Branches(main_patient, station_patient, request, station.id)
+    return Branches(main_patient, station_patient, request, station.id, main.id)
 
 
 def choose(web: TestClient, token: str, clinic_id: object, back: str = "/") -> str:
@@ -69,7 +70,7 @@ def test_the_first_clinic_is_shown_until_another_is_chosen(
     page = web.get("/").text
     assert "<small>本院整骨院</small>" in page
     assert CHOOSER in page
-    assert '<option value="1" selected>本院整骨院</option>' in page.replace("  ", "")
+    assert f'<option value="{branches.main_id}" selected>本院整骨院</option>' in page
     assert "本院 花子" in web.get("/patients", params={"q": "本院"}).text
     assert "駅前 太郎" not in web.get("/patients", params={"q": "駅前"}).text
 
