@@ -66,7 +66,10 @@ class CampaignOut(schemas.Output):
     template: str
     send_at: datetime | None
     status: CampaignStatus
-    recipients: int
+    recipients: int = Field(description="messages queued so far")
+    sending: bool = Field(
+        description="sent, with patients still being queued (a hundred per transaction)"
+    )
     created_by: str
     created_at: datetime
 

@@ -116,3 +116,8 @@ class Campaign(Base):
     sending_through: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def sending(self) -> bool:
+        """Sent, with patients still to be queued."""
+        return self.sending_through is not None

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.models import OutboxMessage
+from backend.models import Campaign, OutboxMessage
 from tests.api import test_fuzz as fuzz
 from tests.factories import make_clinic, make_course, make_patient
 
@@ -83,7 +83,13 @@ def test_create_send_and_read_a_campaign(
     assert again.status_code == 409
     assert queued(session) == 1
     read = client.get(f"/api/campaigns/{campaign['id']}").json()
-    assert (read["status"], read["recipients"]) == ("sent", 1)
+    assert (read["status"], read["recipients"], read["sending"]) == ("sent", 1, False)
+    # As a sender stopped mid-way leaves it, until the worker queues the rest.
+    row = session.get(Campaign, campaign["id"])
+    assert row is not None
+    row.sending_through = 1
+    session.flush()
+    assert client.get(f"/api/campaigns/{campaign['id']}").json()["sending"] is True
     listed = client.get("/api/campaigns", params={"clinic_id": world.clinic}).json()
     assert [item["id"] for item in listed] == [campaign["id"]]
 
