@@ -223,10 +223,9 @@ def _queue_chunk(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    nothing = Delivery(campaign_id, 0, 0, 0, 0)
     after = campaign.sending_through
     if after is None:  # another sender queued the last chunk meanwhile
-        return nothing, True
+        return Delivery(campaign_id, 0, 0, 0, 0), True
     clinic = _clinic(session, campaign.clinic_id)
     query = segments.patients(session, clinic=clinic, segment=segment_of(campaign))
     page = list(session.scalars(query.where(Patient.id > after).limit(chunk)))

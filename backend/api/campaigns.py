@@ -154,7 +154,7 @@ def schedule_campaign(
 @router.post("/campaigns/{campaign_id}/send", summary="Send a campaign now")
 def send_campaign(campaign_id: Id, store: StoreDep, now: NowDep) -> DeliveryOut:
     """Queue one message per patient of the segment (quiet hours hold them until morning),
-    a few hundred patients per transaction; a campaign already sent or cancelled is a 409."""
+    a hundred patients per transaction; a campaign already sent or cancelled is a 409."""
     delivery = campaigns.send(store, campaign_id=campaign_id, now=now)
     return DeliveryOut.model_validate(vars(delivery))
 

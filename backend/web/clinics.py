@@ -31,10 +31,14 @@ class Choice:
     current: int
 
 
+def number(text: str) -> int | None:
+    """A clinic id as a cookie or a form gives it: ASCII digits, short enough to be one."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def wanted(request: Request) -> int | None:
     """The clinic id the browser's cookie names, if it is a number."""
-    value = request.cookies.get(COOKIE, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+    return number(request.cookies.get(COOKIE, ""))
 
 
 def chosen(session: Session, request: Request) -> Clinic | None:

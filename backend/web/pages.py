@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 
 from backend import calls
 from backend.api import deps
-from backend.api.types import MAX_ID
 from backend.errors import DomainError, NotFound
 from backend.models import Clinic
 from backend.web import alerts, answers, auth, clinics, cookies, dashboard, media, today
@@ -172,9 +171,9 @@ def choose_clinic(
     """Show another clinic of this deployment: remembered by the browser, back to the same
     section of the dashboard."""
     auth.check_form(auth.signed_in(request, now), csrf)
+    number = clinics.number(clinic_id)
     with store.reader() as session:
-        number = int(clinic_id) if clinic_id.isascii() and clinic_id.isdigit() else 0
-        found = session.get(Clinic, number) if 0 < number <= MAX_ID else None
+        found = session.get(Clinic, number) if number is not None else None
     if found is None:
         return RedirectResponse(f"{clinics.back_to(back)}?notice=clinic_gone", status_code=303)
     response = RedirectResponse(clinics.back_to(back), status_code=303)
