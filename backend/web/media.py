@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from backend.errors import DomainError
 from backend.kpi import calendar, spend
 from backend.models import Clinic
-from backend.web import today
+from backend.web import form_text, today
 
 MONTHS = 12
 YEARS = (2000, 2999)  # "0000-01" is no date at all
@@ -90,7 +90,11 @@ def page(session: Session, *, clinic: Clinic, now: datetime) -> Page:
 def save(session: Session, *, clinic: Clinic, entry: Entry, now: datetime) -> Entry:
     """Set the spend the form asks for; the entry comes back with errors when it was refused
     (and nothing was changed)."""
-    media_id, month, amount = _media_id(entry.media_id), _month(entry.month), _yen(entry.yen)
+    media_id, month, amount = (
+        _media_id(entry.media_id),
+        _month(entry.month),
+        form_text.yen(entry.yen),
+    )
     if media_id is None or month is None or amount is None:
         typed = (("media_id", media_id), ("month", month), ("amount_yen", amount))
         return replace(
@@ -132,11 +136,6 @@ def _month(text: str) -> date | None:
     if not 1 <= int(found.group(2)) <= 12:
         return None
     return date(int(found.group(1)), int(found.group(2)), 1)
-
-
-def _yen(text: str) -> int | None:
-    digits = unicodedata.normalize("NFKC", text).strip().replace(",", "").removesuffix("円")
-    return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 def _cell(item: spend.SpendMonth) -> Cell:

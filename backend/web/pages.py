@@ -4,6 +4,7 @@ the transaction, call the backend and render a template; a POST answers with a r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from backend import calls
 from backend.api import deps
 from backend.errors import DomainError, NotFound
 from backend.models import Clinic
-from backend.web import alerts, answers, auth, clinics, cookies, dashboard, media, today
+from backend.web import alerts, answers, auth, clinics, cookies, dashboard, desk, media, today
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -32,9 +33,14 @@ NOTICES = {
     "call_gone": "この電話はすでに対応済みです。",
     "spend_saved": "広告費を保存しました。",
     "clinic_gone": "その院は見つかりませんでした。表示する院は変わっていません。",
+    "arrived": "来院を記録しました。施術録と会計は患者カルテに残ります。",
+    "no_show": "無断キャンセルとして記録しました。",
+    "not_started": "予約の時間になってから記録できます。",
+    "desk_gone": "このご予約はすでに記録済みか、キャンセルされています。一覧を更新しました。",
 }
 BACK_TO = {"today": "/", "requests": "/bookings/requests"}  # fixed targets: no open redirect
 Token = Annotated[str, Form(max_length=100)]
+Amount = Annotated[str, Form(max_length=30)]
 
 
 def install(app: FastAPI) -> None:
@@ -87,20 +93,31 @@ def sign_out(request: Request, now: deps.NowDep, csrf: Token = "") -> Response:
 def today_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
     """Today's bookings and the requests waiting for an answer."""
     web_session = auth.signed_in(request, now)
+    return _today(request, web_session, store, now, notice=_notice(request))
+
+
+def _today(
+    request: Request,
+    web_session: cookies.WebSession,
+    store: deps.Store,
+    now: datetime,
+    **context: Any,
+) -> Response:
     with store.reader() as session:
         clinic = clinics.chosen(session, request)
-        context: dict[str, Any] = {"clinic": None}
+        found: dict[str, Any] = {"clinic": None}
         if clinic is not None:
             day = today.local_day(clinic, now)
-            context = {
+            found = {
                 "clinic": clinic.name,
                 "day": today.day_label(day),
-                "bookings": today.bookings_on(session, clinic=clinic, day=day),
+                "bookings": today.bookings_on(session, clinic=clinic, day=day, now=now),
+                "takings": today.takings(session, clinic=clinic, day=day),
                 "requests": today.waiting_requests(session, clinic=clinic, now=now),
                 "alerts": alerts.alerts(session, clinic=clinic, now=now),
                 "calls": alerts.owed_calls(session, clinic=clinic, now=now),
             }
-    return _render(request, "today.html", web_session, **context, notice=_notice(request))
+    return _render(request, "today.html", web_session, **found, **context)
 
 
 @router.get("/bookings/requests")
@@ -139,6 +156,38 @@ def decline(
 ) -> Response:
     """お断り: decline the request and queue the patient's message, in one transaction."""
     return _answer(request, answers.decline, booking_id, store=store, now=now, csrf=csrf, back=back)
+
+
+@router.post("/bookings/{booking_id}/arrived")
+def arrived(
+    request: Request,
+    booking_id: int,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Token = "",
+    copay: Amount = "",
+    self_pay: Amount = "",
+    ticket: Amount = "",
+) -> Response:
+    """来院: the booking is completed and its visit recorded with what was paid at the desk;
+    a wrong amount shows the page again with the form open and nothing recorded."""
+    web_session = auth.signed_in(request, now)
+    auth.check_form(web_session, csrf)
+    typed = {"copay": copay, "self_pay": self_pay, "ticket": ticket}
+    entry, paid = desk.read(booking_id, typed)
+    if paid is None:
+        return _today(request, web_session, store, now, checkin=entry, status_code=422)
+    return _at_desk(request, store, desk.arrived, booking_id=booking_id, paid=paid, now=now)
+
+
+@router.post("/bookings/{booking_id}/no-show")
+def no_show(
+    request: Request, booking_id: int, *, store: deps.StoreDep, now: deps.NowDep, csrf: Token = ""
+) -> Response:
+    """無断キャンセル: the patient of a booking that has started did not come."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    return _at_desk(request, store, desk.no_show, booking_id=booking_id, now=now)
 
 
 @router.post("/calls/{call_id}/done")
@@ -257,6 +306,21 @@ def _answer(
     except DomainError:
         notice = "gone"  # answered by someone else, expired, or its slot taken meanwhile
     return RedirectResponse(f"{BACK_TO.get(back, '/')}?notice={notice}", status_code=303)
+
+
+def _at_desk(
+    request: Request, store: deps.Store, step: Callable[..., str], **arguments: Any
+) -> Response:
+    """Run a desk step on the chosen clinic's booking; back to today with its notice."""
+    try:
+        with store.transaction() as session:
+            clinic = clinics.chosen(session, request)
+            notice = (
+                "desk_gone" if clinic is None else step(session, clinic_id=clinic.id, **arguments)
+            )
+    except DomainError:
+        notice = "desk_gone"  # recorded from another screen or the API meanwhile
+    return RedirectResponse(f"/?notice={notice}", status_code=303)
 
 
 def _notice(request: Request) -> str | None:

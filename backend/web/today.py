@@ -3,14 +3,15 @@ waiting for staff, as plain rows in the clinic's zone with Japanese labels."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from backend.models import Awaiting, Booking, BookingStatus, Clinic
+from backend.models import Awaiting, Booking, BookingStatus, Clinic, Visit
+from backend.payments import Payments, charges
 
 STATUS_WORDS = {
     BookingStatus.REQUESTED: "承認待ち",
@@ -42,6 +43,21 @@ class Row:
     staff: str
     status: str
     status_key: str
+    patient_id: int = 0
+    # The desk may record 来院 or 無断キャンセル: confirmed, and its time has come.
+    at_desk: bool = False
+    copay_yen: int = 0  # what the 来院 form offers: the course's price, by how it is paid
+    self_pay_yen: int = 0
+    paid: str = ""  # a completed booking's desk payment, e.g. 「4,400円」
+
+
+@dataclass(frozen=True)
+class Takings:
+    """The day's visits so far and what patients paid at the desk (窓口負担 and 自費; 回数券
+    was paid before, and the insurer's part later)."""
+
+    visits: int
+    desk_yen: int
 
 
 def local_day(clinic: Clinic, now: datetime) -> date:
@@ -54,18 +70,31 @@ def day_label(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
 
 
-def bookings_on(session: Session, *, clinic: Clinic, day: date) -> list[Row]:
-    """Every booking starting on the clinic's local `day`, by start time."""
+def bookings_on(session: Session, *, clinic: Clinic, day: date, now: datetime) -> list[Row]:
+    """Every booking starting on the clinic's local `day`, by start time, with what the
+    desk may do with it at `now` and what a completed one was paid."""
     zone = ZoneInfo(clinic.timezone)
-    starts = datetime.combine(day, time(), tzinfo=zone)
+    starts, ends = _day_span(day, zone)
     query = (
         select(Booking)
         .options(*_NAMES)
         .where(Booking.clinic_id == clinic.id)
-        .where(Booking.starts_at >= starts, Booking.starts_at < starts + timedelta(days=1))
+        .where(Booking.starts_at >= starts, Booking.starts_at < ends)
         .order_by(Booking.starts_at, Booking.id)
     )
-    return [_row(item, zone) for item in session.scalars(query)]
+    found = list(session.scalars(query))
+    paid = _paid(session, [item.id for item in found if item.status == BookingStatus.COMPLETED])
+    return [_desk_row(item, zone, now, paid.get(item.id)) for item in found]
+
+
+def takings(session: Session, *, clinic: Clinic, day: date) -> Takings:
+    """The visits of the clinic's local `day` (walk-ins too) and the desk's takings."""
+    starts, ends = _day_span(day, ZoneInfo(clinic.timezone))
+    query = select(func.count(Visit.id), func.sum(Visit.copay_yen + Visit.self_pay_yen)).where(
+        Visit.clinic_id == clinic.id, Visit.visited_at >= starts, Visit.visited_at < ends
+    )
+    visits, desk_yen = session.execute(query).one()
+    return Takings(visits=int(visits), desk_yen=int(desk_yen or 0))
 
 
 def waiting_requests(session: Session, *, clinic: Clinic, now: datetime) -> list[Row]:
@@ -80,6 +109,32 @@ def waiting_requests(session: Session, *, clinic: Clinic, now: datetime) -> list
         .limit(MAX_REQUESTS)
     )
     return [_row(item, ZoneInfo(clinic.timezone)) for item in session.scalars(query)]
+
+
+def _day_span(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    starts = datetime.combine(day, time(), tzinfo=zone)
+    return starts, datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+
+
+def _paid(session: Session, booking_ids: list[int]) -> dict[int, int]:
+    """What each of these completed bookings' visits was paid at the desk."""
+    if not booking_ids:
+        return {}
+    query = select(Visit.booking_id, Visit.copay_yen + Visit.self_pay_yen).where(
+        Visit.booking_id.in_(booking_ids)
+    )
+    return {booking_id: int(yen) for booking_id, yen in session.execute(query) if booking_id}
+
+
+def _desk_row(item: Booking, zone: ZoneInfo, now: datetime, paid: int | None) -> Row:
+    offered = charges(item.course, Payments())
+    return replace(
+        _row(item, zone),
+        at_desk=item.status == BookingStatus.CONFIRMED and item.starts_at <= now,
+        copay_yen=offered["copay_yen"],
+        self_pay_yen=offered["self_pay_yen"],
+        paid="" if paid is None else f"{paid:,}円",
+    )
 
 
 def _row(item: Booking, zone: ZoneInfo) -> Row:
@@ -97,4 +152,5 @@ def _row(item: Booking, zone: ZoneInfo) -> Row:
         staff=staff + ("（指名）" if item.nominated else ""),
         status=status,
         status_key=item.status.value,
+        patient_id=item.patient_id,
     )

@@ -1,0 +1,111 @@
+"""受付 on the today page in a real headless Chromium: the real app served by uvicorn on
+127.0.0.1, on a real database with real commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from backend.app import create_app
+from backend.db import Database
+from backend.models import Booking, BookingStatus, Source, Visit
+from backend.serving import Served, serve_in_thread
+from tests.factories import (
+    jst,
+    make_bed,
+    make_booking,
+    make_clinic,
+    make_course,
+    make_patient,
+    make_staff,
+)
+from tests.web import browser
+from tests.web.conftest import web_settings
+from tests.web.test_browser_media import Site, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class Desk:
+    site: Site
+    booking_id: int
+
+
+@pytest.fixture
+def desk(committed: Database, driver: Any) -> Iterator[Desk]:
+    """A confirmed 9:00 booking of a 4,400円 self-pay course; the clock says 11:00."""
+    with committed.transaction() as session:
+        clinic = make_clinic(session)
+        staff = make_staff(session, clinic)
+        make_bed(session, clinic)
+        patient = make_patient(session, clinic, name="受付 花子")
+        booked = make_booking(
+            session,
+            patient=patient,
+            course=make_course(session, clinic),
+            starts_at=jst(2026, 11, 30, 9),
+            source=Source.STAFF,
+            staff=staff,
+        )
+    app = create_app(
+        web_settings(database_url=str(committed.engine.url)),
+        store=committed,
+        clock=lambda: jst(2026, 11, 30, 11),
+    )
+    served: Served = serve_in_thread(app)
+    try:
+        yield Desk(Site(served.url, 0), booked.id)
+    finally:
+        driver.delete_all_cookies()
+        driver.get("about:blank")
+        served.stop()
+
+
+def test_the_desk_records_an_arrival_after_a_wrong_amount(
+    driver: Any, desk: Desk, committed: Database
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    booking_id = desk.booking_id
+    sign_in(driver, desk.site)
+    row = driver.find_element(By.ID, f"booking-{booking_id}")
+    field = row.find_element(By.ID, f"self_pay-{booking_id}")
+    assert not field.is_displayed()  # folded until staff open it
+    row.find_element(By.CSS_SELECTOR, "details.checkin summary").click()
+    assert field.get_attribute("value") == "4400"
+    field.clear()
+    field.send_keys("４４００えん")
+    button = row.find_element(By.CSS_SELECTOR, "form.checkin-form button")
+    button.click()
+    browser.gone(driver, button)
+
+    field = driver.find_element(By.ID, f"self_pay-{booking_id}")
+    assert field.is_displayed()  # the form is open again, with what was typed
+    assert field.get_attribute("value") == "４４００えん"
+    assert field.get_attribute("aria-invalid") == "true"
+    assert (
+        "来院はまだ記録されていません" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    )
+
+    field.clear()
+    field.send_keys("４，４００")
+    button = driver.find_element(By.CSS_SELECTOR, f"#booking-{booking_id} form.checkin-form button")
+    button.click()
+    browser.gone(driver, button)
+
+    assert "来院を記録しました" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    row = driver.find_element(By.ID, f"booking-{booking_id}")
+    assert "来院済み" in row.text
+    assert "4,400円" in row.text
+    assert "窓口でのお会計 4,400円" in driver.find_element(By.ID, "takings").text
+    with committed.reader() as session:
+        booked = session.get(Booking, booking_id)
+        assert booked is not None
+        assert booked.status == BookingStatus.COMPLETED
+        paid = session.scalars(select(Visit.self_pay_yen).where(Visit.booking_id == booking_id))
+        assert list(paid) == [4400]
