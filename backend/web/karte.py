@@ -12,6 +12,7 @@ import dataclasses
 import re
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -20,13 +21,14 @@ from sqlalchemy.orm import Session
 from backend import audit, patients
 from backend.api import deps
 from backend.api.types import MAX_ID
-from backend.errors import Invalid, NotFound
+from backend.errors import DomainError, Invalid, NotFound
 from backend.models import Clinic
 from backend.web import (
     answers,
     auth,
     clinics,
     cookies,
+    karte_booking,
     karte_form,
     karte_identity,
     karte_merge,
@@ -37,7 +39,11 @@ from backend.web import (
 
 router = APIRouter(include_in_schema=False)
 ACTOR = answers.ACTOR
-NOTICES = {"updated": "カルテを更新しました。"}
+NOTICES = {
+    "updated": "カルテを更新しました。",
+    "booked": "ご予約を入れました（確定）。患者さまへ確認のお知らせを送ります。",
+    "slot_taken": "その時間はたった今埋まりました。ほかの時間をお選びください。",
+}
 LISTED = "search list"  # the audit detail of a patient shown in the search list
 QUERY_LENGTH = 100
 _ID = re.compile(r"[0-9]{1,10}")
@@ -79,7 +85,56 @@ def karte_page(
     """One patient's カルテ, upcoming bookings and 施術録; the view is audited."""
     web_session = auth.signed_in(request, now)
     notice = NOTICES.get(request.query_params.get("notice", ""))
-    return _show(request, web_session, _number(patient_id), store=store, now=now, notice=notice)
+    params = request.query_params
+    asked = karte_booking.Asked(
+        day=params.get("day", "")[:QUERY_LENGTH],
+        course=params.get("course", "")[:QUERY_LENGTH],
+        staff=params.get("staff", "")[:QUERY_LENGTH],
+        opened=params.get("book") == "1",
+    )
+    return _show(
+        request, web_session, _number(patient_id), store=store, now=now, notice=notice, asked=asked
+    )
+
+
+@router.post("/patients/{patient_id}/bookings")
+def book(
+    request: Request,
+    patient_id: str,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    course: Annotated[str, Form(max_length=12)] = "",
+    staff: Annotated[str, Form(max_length=12)] = "",
+    start: Annotated[str, Form(max_length=40)] = "",
+    day: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """予約を入れる: book a free time the カルテ offered, confirmed, and tell the patient;
+    a time taken meanwhile goes back to the same day's times with a notice."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    number = _number(patient_id)
+    try:
+        with store.transaction() as session:
+            clinic = clinics.chosen(session, request)
+            if clinic is None or number is None:
+                raise NotFound("no such カルテ")
+            patient = karte_view.in_clinic(session, clinic=clinic, patient_id=number)
+            karte_booking.book(
+                session,
+                clinic=clinic,
+                patient=patient,
+                course=course,
+                staff=staff,
+                start=start,
+                now=now,
+            )
+    except NotFound:
+        return RedirectResponse("/patients", status_code=303)
+    except DomainError:
+        again = urlencode({"day": day, "course": course, "staff": staff, "notice": "slot_taken"})
+        return RedirectResponse(f"/patients/{number}?{again}#book-heading", status_code=303)
+    return RedirectResponse(f"/patients/{number}?notice=booked#bookings-heading", status_code=303)
 
 
 @router.post("/patients/{patient_id}")
@@ -158,6 +213,7 @@ def _show(
     form: karte_form.KarteForm | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    asked: karte_booking.Asked | None = None,
 ) -> Response:
     errors = errors or {}
     try:
@@ -169,12 +225,21 @@ def _show(
             karte = karte_view.open_karte(
                 session, clinic=clinic, patient_id=patient_id, actor=ACTOR, now=now
             )
+            patient = karte_view.in_clinic(session, clinic=clinic, patient_id=patient_id)
+            booking_offer = karte_booking.offer(
+                session,
+                clinic=clinic,
+                patient=patient,
+                asked=asked or karte_booking.Asked(),
+                now=now,
+            )
     except NotFound:
         return pages.render(request, "patient_missing.html", web_session, status_code=404)
     if form is not None:
         karte = dataclasses.replace(karte, form=form)
     context = {
         "karte": karte,
+        "offer": booking_offer,
         "errors": errors,
         "notice": notice,
         "form_open": bool(errors),

@@ -109,3 +109,43 @@ def test_the_desk_records_an_arrival_after_a_wrong_amount(
         assert booked.status == BookingStatus.COMPLETED
         paid = session.scalars(select(Visit.self_pay_yen).where(Visit.booking_id == booking_id))
         assert list(paid) == [4400]
+
+
+def test_the_desk_books_the_next_visit_from_the_karte(
+    driver: Any, desk: Desk, committed: Database
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    sign_in(driver, desk.site)
+    row = driver.find_element(By.ID, f"booking-{desk.booking_id}")
+    row.find_element(By.CSS_SELECTOR, "details.checkin summary").click()
+    button = row.find_element(By.CSS_SELECTOR, "form.checkin-form button")
+    button.click()
+    browser.gone(driver, button)
+
+    link = driver.find_element(By.LINK_TEXT, "次回のご予約")
+    link.click()
+    browser.gone(driver, link)
+    day = driver.find_element(By.ID, "book-day")
+    assert day.is_displayed()  # the section is open
+    assert day.get_attribute("value") == "2026-12-07"  # the course's 7 days on
+    button = driver.find_element(By.CSS_SELECTOR, "form.book-form button")
+    button.click()
+    browser.gone(driver, button)
+
+    assert "2026年12月7日（月）の空き時間" in driver.find_element(By.ID, "book-result").text
+    slot = driver.find_element(By.XPATH, "//button[@class='slot' and text()='15:00']")
+    slot.click()
+    browser.gone(driver, slot)
+
+    assert "ご予約を入れました" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    upcoming = driver.find_element(By.CSS_SELECTOR, "table.bookings").text
+    assert "2026年12月7日" in upcoming
+    assert "15:00" in upcoming
+    with committed.reader() as session:
+        patient_id = session.get(Booking, desk.booking_id).patient_id  # type: ignore[union-attr]
+        made = session.scalars(
+            select(Booking).where(Booking.patient_id == patient_id, Booking.id != desk.booking_id)
+        ).one()
+        assert made.status == BookingStatus.CONFIRMED
+        assert made.starts_at == jst(2026, 12, 7, 15)
