@@ -32,6 +32,7 @@ from backend.web import (
     karte_form,
     karte_identity,
     karte_merge,
+    karte_new,
     karte_search,
     karte_view,
     pages,
@@ -41,6 +42,7 @@ router = APIRouter(include_in_schema=False)
 ACTOR = answers.ACTOR
 NOTICES = {
     "updated": "カルテを更新しました。",
+    "created": "カルテを作成しました。続けて予約を入れられます。",
     "booked": "ご予約を入れました（確定）。患者さまへ確認のお知らせを送ります。",
     "slot_taken": "その時間はたった今埋まりました。ほかの時間をお選びください。",
 }
@@ -75,6 +77,59 @@ def search_page(request: Request, store: deps.StoreDep, now: deps.NowDep, q: str
     shown = karte_search.SHOWN
     return pages.render(
         request, "patients.html", web_session, found=found, query=query, shown=shown
+    )
+
+
+@router.get("/patients/new")
+def new_karte_page(request: Request, store: deps.StoreDep, now: deps.NowDep) -> Response:
+    """新しいカルテ: the empty form."""
+    web_session = auth.signed_in(request, now)
+    with store.reader() as session:
+        clinic = clinics.chosen(session, request)
+        page = karte_new.blank(session, clinic=clinic, now=now) if clinic else None
+    return _new_page(request, web_session, page, {})
+
+
+@router.post("/patients/new")
+def create_karte(
+    request: Request,
+    form: Annotated[karte_form.KarteForm, Form()],
+    store: deps.StoreDep,
+    now: deps.NowDep,
+) -> Response:
+    """Register the patient and open their カルテ with 予約を入れる unfolded; a refused form
+    (or a phone number to ask about) comes back with the input kept."""
+    web_session = auth.signed_in(request, now)
+    auth.check_form(web_session, form.csrf)
+    with store.transaction() as session:
+        clinic = clinics.chosen(session, request)
+        if clinic is None:
+            return _new_page(request, web_session, None, {}, status_code=422)
+        made = karte_new.create(session, clinic=clinic, form=form, now=now)
+    if made.patient_id is None:
+        return _new_page(request, web_session, made.page, made.errors, status_code=422)
+    location = f"/patients/{made.patient_id}?notice=created&book=1"
+    return RedirectResponse(location, status_code=303)
+
+
+def _new_page(
+    request: Request,
+    web_session: cookies.WebSession,
+    page: karte_new.Blank | None,
+    errors: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "karte": page,
+        "errors": errors,
+        "note_labels": karte_form.NOTE_LABELS,
+        "consent_labels": karte_form.CONSENT_LABELS,
+        "likelihoods": karte_form.LIKELIHOOD_CHOICES,
+        "genders": karte_identity.GENDER_CHOICES,
+    }
+    return pages.render(
+        request, "patient_new.html", web_session, status_code=status_code, **context
     )
 
 

@@ -103,14 +103,16 @@ class KarteForm(BaseModel):
     consent_sms: bool = False
     consent_email: bool = False
     consent_post: bool = False
+    # A new カルテ only: staff say the phone number another カルテ has is someone else's.
+    someone_else: bool = False
 
 
-# What staff edit; not the form's own bookkeeping, nor the tick that confirms a name
-# (an action, not a value).
+# What staff edit; not the form's own bookkeeping, nor the ticks that confirm a name or a
+# shared phone number (actions, not values).
 EDITABLE = tuple(
     name
     for name in KarteForm.model_fields
-    if name not in {"csrf", "version", "seen", "name_verified"}
+    if name not in {"csrf", "version", "seen", "name_verified", "someone_else"}
 )
 
 

@@ -48,11 +48,15 @@ class Choices:
     media: tuple[tuple[str, str], ...]  # (media id, name), 未設定 first
 
 
-def choices(session: Session, *, clinic: Clinic, patient: Patient, now: datetime) -> Choices:
-    """The day, and the 来院経路 the form offers this patient."""
+def choices(session: Session, *, clinic: Clinic, patient: Patient | None, now: datetime) -> Choices:
+    """The day, and the 来院経路 the form offers this patient (or a new one: None)."""
     listed = facts.clinic_facts(session, clinic.id).media
     media = [NO_MEDIUM, *((str(item.id), item.name) for item in listed)]
-    if patient.media is not None and all(item.id != patient.media_id for item in listed):
+    if (
+        patient is not None
+        and patient.media is not None
+        and all(item.id != patient.media_id for item in listed)
+    ):
         # A retired medium stays selectable for whoever came through it, so saving another
         # field does not clear it.
         media.append((str(patient.media.id), patient.media.name + UNLISTED))
