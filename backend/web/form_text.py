@@ -11,3 +11,11 @@ def yen(text: str) -> int | None:
     digits = unicodedata.normalize("NFKC", text).strip().replace(",", "")
     digits = digits.removesuffix("円").removeprefix("¥").strip()  # NFKC made ￥ into ¥
     return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def number(text: str) -> int | None:
+    """A positive id a form posted (a select's value), or None; 0 (「指名なし」) is None too.
+    Nine digits at most: an id past 64 bits would overflow the database driver."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        return None
+    return int(text) or None

@@ -22,12 +22,13 @@ from backend import audit, patients
 from backend.api import deps
 from backend.api.types import MAX_ID
 from backend.errors import DomainError, Invalid, NotFound
-from backend.models import Clinic
+from backend.models import Clinic, Patient
 from backend.web import (
     answers,
     auth,
     clinics,
     cookies,
+    desk,
     karte_booking,
     karte_form,
     karte_identity,
@@ -43,6 +44,11 @@ ACTOR = answers.ACTOR
 NOTICES = {
     "updated": "カルテを更新しました。",
     "created": "カルテを作成しました。続けて予約を入れられます。",
+    "visit_recorded": "来院を記録しました。続けて次回のご予約を入れられます。",
+    "visit_refused": (
+        "来院を記録できませんでした。統合済みのカルテか、選んだメニュー・担当が"
+        "今は使われていません。"
+    ),
     "booked": "ご予約を入れました（確定）。患者さまへ確認のお知らせを送ります。",
     "slot_taken": "その時間はたった今埋まりました。ほかの時間をお選びください。",
 }
@@ -152,6 +158,52 @@ def karte_page(
     )
 
 
+@router.post("/patients/{patient_id}/visits")
+def walk_in(
+    request: Request,
+    patient_id: str,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    course: Annotated[str, Form(max_length=12)] = "",
+    staff: Annotated[str, Form(max_length=12)] = "",
+    copay: Annotated[str, Form(max_length=30)] = "",
+    self_pay: Annotated[str, Form(max_length=30)] = "",
+    ticket: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    """来院を記録する (飛び込み): a visit without a booking, now, with what was paid; then the
+    カルテ with 予約を入れる unfolded for the next visit. A wrong amount comes back with the
+    form open and nothing recorded."""
+    web_session = auth.signed_in(request, now)
+    auth.check_form(web_session, csrf)
+    number = _number(patient_id)
+    entry, paid = desk.read(0, {"copay": copay, "self_pay": self_pay, "ticket": ticket})
+    if paid is None:
+        return _show(
+            request, web_session, number, store=store, now=now, walk_in=entry, status_code=422
+        )
+    try:
+        with store.transaction() as session:
+            found = _patient_of(session, request, number)
+            if found is not None:
+                desk.walk_in(
+                    session,
+                    clinic_id=found[0].id,
+                    patient_id=found[1].id,
+                    course=course,
+                    staff=staff,
+                    paid=paid,
+                    now=now,
+                )
+    except DomainError:
+        return RedirectResponse(f"/patients/{number}?notice=visit_refused", status_code=303)
+    if found is None:
+        return RedirectResponse("/patients", status_code=303)
+    location = f"/patients/{number}?notice=visit_recorded&book=1#book-heading"
+    return RedirectResponse(location, status_code=303)
+
+
 @router.post("/patients/{patient_id}/bookings")
 def book(
     request: Request,
@@ -171,24 +223,23 @@ def book(
     number = _number(patient_id)
     try:
         with store.transaction() as session:
-            clinic = clinics.chosen(session, request)
-            if clinic is None or number is None:
-                raise NotFound("no such カルテ")
-            patient = karte_view.in_clinic(session, clinic=clinic, patient_id=number)
-            karte_booking.book(
-                session,
-                clinic=clinic,
-                patient=patient,
-                course=course,
-                staff=staff,
-                start=start,
-                now=now,
-            )
-    except NotFound:
-        return RedirectResponse("/patients", status_code=303)
+            found = _patient_of(session, request, number)
+            if found is not None:
+                clinic, patient = found
+                karte_booking.book(
+                    session,
+                    clinic=clinic,
+                    patient=patient,
+                    course=course,
+                    staff=staff,
+                    start=start,
+                    now=now,
+                )
     except DomainError:
         again = urlencode({"day": day, "course": course, "staff": staff, "notice": "slot_taken"})
         return RedirectResponse(f"/patients/{number}?{again}#book-heading", status_code=303)
+    if found is None:
+        return RedirectResponse("/patients", status_code=303)
     return RedirectResponse(f"/patients/{number}?notice=booked#bookings-heading", status_code=303)
 
 
@@ -269,6 +320,7 @@ def _show(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
     asked: karte_booking.Asked | None = None,
+    walk_in: desk.Entry | None = None,
 ) -> Response:
     errors = errors or {}
     try:
@@ -295,6 +347,7 @@ def _show(
     context = {
         "karte": karte,
         "offer": booking_offer,
+        "walk_in": walk_in,
         "errors": errors,
         "notice": notice,
         "form_open": bool(errors),
@@ -304,6 +357,19 @@ def _show(
         "genders": karte_identity.GENDER_CHOICES,
     }
     return pages.render(request, "patient.html", web_session, status_code=status_code, **context)
+
+
+def _patient_of(
+    session: Session, request: Request, number: int | None
+) -> tuple[Clinic, Patient] | None:
+    """The chosen clinic and its patient `number` (merged or not), or None."""
+    clinic = clinics.chosen(session, request)
+    if clinic is None or number is None:
+        return None
+    try:
+        return clinic, karte_view.in_clinic(session, clinic=clinic, patient_id=number)
+    except NotFound:
+        return None
 
 
 def _number(text: str) -> int | None:

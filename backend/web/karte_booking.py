@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from backend import booking, notify
 from backend.errors import DomainError, SlotUnavailable
 from backend.models import Booking, Clinic, Course, Patient, Source, Staff, Visit
-from backend.web import today
+from backend.web import form_text, today
 from backend.web.answers import ACTOR
 
 DEFAULT_DAYS_AHEAD = 7  # the next visit's day when the course says nothing
@@ -84,7 +84,7 @@ def offer(
     first = today.local_day(clinic, now)
     courses = _courses(session, clinic)
     course = _chosen_course(session, patient, courses, asked.course)
-    staff_id = _number(asked.staff)
+    staff_id = form_text.number(asked.staff)
     members = _staff(session, clinic)
     day = _day(asked.day) if asked.day else None
     default_day = first + timedelta(days=_interval(course))
@@ -152,7 +152,7 @@ def book(
     refusal (`SlotUnavailable` when the time was taken meanwhile, NotFound, Invalid)
     otherwise."""
     starts_at = _moment(start)
-    course_id = _number(course)
+    course_id = form_text.number(course)
     if starts_at is None or course_id is None:
         raise SlotUnavailable("the time or the course is not one the form offered")
     made = booking.request(
@@ -164,7 +164,7 @@ def book(
         now=now,
         source=Source.STAFF,
         actor=ACTOR,
-        staff_id=_number(staff),
+        staff_id=form_text.number(staff),
     )
     notify.confirmed(session, booking=made, now=now)
     return made
@@ -192,7 +192,7 @@ def _chosen_course(
     """The course asked for; else the patient's last (visit, else booking); else the first
     course that is not only for first visits."""
     by_id = {course.id: course for course in courses}
-    wanted = _number(asked)
+    wanted = form_text.number(asked)
     if wanted in by_id:
         return by_id[wanted]
     last_visit = (
@@ -219,13 +219,6 @@ def _interval(course: Course | None) -> int:
     if course is None or not course.revisit_interval_days:
         return DEFAULT_DAYS_AHEAD
     return course.revisit_interval_days
-
-
-def _number(text: str) -> int | None:
-    """A positive id typed in a form, or None (指名なし's 0 included)."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 9):
-        return None
-    return int(text) or None
 
 
 def _day(text: str) -> date | None:

@@ -21,6 +21,7 @@ from backend.models import (
     OutboxMessage,
     Source,
     Staff,
+    Visit,
 )
 from tests.factories import (
     jst,
@@ -258,3 +259,73 @@ def test_a_merged_karte_offers_no_booking(web: TestClient, session: Session, fro
     )
     page = web.get(f"/patients/{duplicate.id}").text
     assert 'id="book-heading"' not in page
+
+
+def test_a_walk_in_visit_is_recorded_now_and_the_next_booking_offered(
+    web: TestClient, session: Session, front: Front
+) -> None:
+    token = sign_in(web)
+    page = web.get(f"/patients/{front.patient_id}").text
+    assert f'action="/patients/{front.patient_id}/visits"' in page
+    answer = web.post(
+        f"/patients/{front.patient_id}/visits",
+        data={
+            "csrf": token,
+            "course": str(front.regular.id),
+            "staff": str(front.suzuki.id),
+            "copay": "",
+            "self_pay": "",
+            "ticket": "",
+        },
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == (
+        f"/patients/{front.patient_id}?notice=visit_recorded&book=1#book-heading"
+    )
+    visit = session.scalars(select(Visit).where(Visit.patient_id == front.patient_id)).one()
+    assert visit.booking_id is None
+    assert visit.visited_at == jst(2026, 11, 30, 8)  # now
+    assert visit.course_id == front.regular.id
+    assert visit.staff_id == front.suzuki.id
+    assert (visit.copay_yen, visit.self_pay_yen, visit.ticket_yen) == (0, 4400, 0)  # the price
+    shown = web.get(answer.headers["location"]).text
+    assert "来院を記録しました" in shown
+    assert '<details class="edit card book-card" open>' in shown
+    visits_table = shown.split("施術録（来院履歴）")[1]
+    assert "4,400円" in visits_table
+
+
+def test_a_walk_in_with_a_wrong_amount_keeps_the_form_and_records_nothing(
+    web: TestClient, session: Session, front: Front
+) -> None:
+    token = sign_in(web)
+    answer = web.post(
+        f"/patients/{front.patient_id}/visits",
+        data={"csrf": token, "course": str(front.regular.id), "staff": "0", "ticket": "千円"},
+    )
+    assert answer.status_code == 422
+    section = answer.text.split('id="walk-in-heading"')[1].split("</details>")[0]
+    assert "回数券は0円から1,000,000円までの整数で入力してください。" in section
+    assert 'value="千円"' in section
+    assert "来院はまだ記録されていません" in answer.text
+    assert (
+        session.scalars(select(Visit).where(Visit.patient_id == front.patient_id)).first() is None
+    )
+
+
+def test_a_walk_in_with_another_clinics_course_is_refused(
+    web: TestClient, session: Session, front: Front
+) -> None:
+    token = sign_in(web)
+    elsewhere = make_clinic(session, name="駅前整骨院")
+    theirs = make_course(session, elsewhere)
+    answer = web.post(
+        f"/patients/{front.patient_id}/visits",
+        data={"csrf": token, "course": str(theirs.id), "staff": "0"},
+    )
+    assert answer.headers["location"] == f"/patients/{front.patient_id}?notice=visit_refused"
+    assert (
+        session.scalars(select(Visit).where(Visit.patient_id == front.patient_id)).first() is None
+    )
+    forged = web.post(f"/patients/{front.patient_id}/visits", data={"csrf": "forged"})
+    assert forged.status_code == 403
