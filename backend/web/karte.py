@@ -37,6 +37,7 @@ from backend.web import (
     karte_search,
     karte_view,
     pages,
+    record_pages,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -58,8 +59,9 @@ _ID = re.compile(r"[0-9]{1,10}")
 
 
 def install(app: FastAPI) -> None:
-    """Add the カルテ pages."""
+    """Add the カルテ pages and each visit's 施術録 page."""
     app.include_router(router)
+    app.include_router(record_pages.router)
 
 
 @router.get("/patients")

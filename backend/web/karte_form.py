@@ -160,7 +160,7 @@ def check(form: KarteForm, offered: karte_identity.Choices) -> Checked:
     try:
         update = schemas.PatientUpdate.model_validate(raw)
     except ValidationError as exc:
-        errors = _messages(exc.errors())
+        errors = messages(exc.errors())
     errors |= karte_identity.refusals(form.birth_on, form.media_id, offered)
     if raw["phone"] is not None and "phone" not in errors:
         try:
@@ -200,7 +200,8 @@ def _text(value: str) -> str | None:
     return value or None
 
 
-def _messages(details: list[ErrorDetails]) -> dict[str, str]:
+def messages(details: list[ErrorDetails]) -> dict[str, str]:
+    """The API's refusals of a form, as a Japanese message by field (the first for each)."""
     errors: dict[str, str] = {}
     for detail in details:
         name = str(detail["loc"][0]) if detail["loc"] else "form"
