@@ -300,6 +300,16 @@ def cancelled(session: Session, *, booking: Booking, now: datetime) -> None:
         cancelled_by_clinic(session, booking=booking, now=now)
 
 
+def cancellation_taken(session: Session, *, booking: Booking, now: datetime) -> None:
+    """Confirm to the patient a cancellation they asked the desk for (by phone or in
+    person), when the clinic sends confirmations at all."""
+    if _confirmation(session, booking) is None:
+        return
+    when = _when(session, booking)
+    text = f"{when} のご予約のキャンセルを承りました。またのご来院をお待ちしております。"
+    _to_patient(session, booking, "cancelled", (Say(text),), now)
+
+
 def declined(
     session: Session,
     *,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from backend import audit, patients
 from backend.api import deps
 from backend.api.types import MAX_ID
-from backend.errors import DomainError, Invalid, NotFound
+from backend.errors import DomainError, IllegalTransition, Invalid, NotFound
 from backend.models import Clinic, Patient
 from backend.web import (
     answers,
@@ -52,6 +52,9 @@ NOTICES = {
     ),
     "booked": "ご予約を入れました（確定）。患者さまへ確認のお知らせを送ります。",
     "slot_taken": "その時間はたった今埋まりました。ほかの時間をお選びください。",
+    "moved": "ご予約の日時を変更しました。患者さまへ新しい日時のお知らせを送ります。",
+    "cancelled": "ご予約をキャンセルしました。患者さまへお知らせを送ります。",
+    "booking_gone": "このご予約はすでに変更・キャンセルされているか、時間が過ぎています。",
 }
 LISTED = "search list"  # the audit detail of a patient shown in the search list
 QUERY_LENGTH = 100
@@ -154,6 +157,7 @@ def karte_page(
         course=params.get("course", "")[:QUERY_LENGTH],
         staff=params.get("staff", "")[:QUERY_LENGTH],
         opened=params.get("book") == "1",
+        move=params.get("move", "")[:QUERY_LENGTH],
     )
     return _show(
         request, web_session, _number(patient_id), store=store, now=now, notice=notice, asked=asked
@@ -243,6 +247,68 @@ def book(
     if found is None:
         return RedirectResponse("/patients", status_code=303)
     return RedirectResponse(f"/patients/{number}?notice=booked#bookings-heading", status_code=303)
+
+
+@router.post("/patients/{patient_id}/bookings/{booking_id}/move")
+def move_booking(
+    request: Request,
+    patient_id: str,
+    booking_id: str,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    start: Annotated[str, Form(max_length=40)] = "",
+    day: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """日時を変更: move an upcoming booking to a free time the カルテ offered and tell the
+    patient; a time taken meanwhile goes back to the same day's times."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    number, moved = _number(patient_id), _number(booking_id) or 0
+    try:
+        with store.transaction() as session:
+            found = _patient_of(session, request, number)
+            if found is not None:
+                karte_booking.move(
+                    session, patient=found[1], booking_id=moved, start=start, now=now
+                )
+    except IllegalTransition:
+        return RedirectResponse(f"/patients/{number}?notice=booking_gone", status_code=303)
+    except DomainError:
+        again = urlencode({"day": day, "move": moved, "notice": "slot_taken"})
+        return RedirectResponse(f"/patients/{number}?{again}#book-heading", status_code=303)
+    if found is None:
+        return RedirectResponse("/patients", status_code=303)
+    return RedirectResponse(f"/patients/{number}?notice=moved#bookings-heading", status_code=303)
+
+
+@router.post("/patients/{patient_id}/bookings/{booking_id}/cancel")
+def cancel_booking(
+    request: Request,
+    patient_id: str,
+    booking_id: str,
+    *,
+    store: deps.StoreDep,
+    now: deps.NowDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    why: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """キャンセル from the desk (no deadline), with who wanted it; the patient is told."""
+    auth.check_form(auth.signed_in(request, now), csrf)
+    number, cancelled = _number(patient_id), _number(booking_id) or 0
+    notice = "cancelled"
+    try:
+        with store.transaction() as session:
+            found = _patient_of(session, request, number)
+            if found is not None:
+                karte_booking.cancel(
+                    session, patient=found[1], booking_id=cancelled, why=why, now=now
+                )
+    except DomainError:
+        notice = "booking_gone"
+    if found is None:
+        return RedirectResponse("/patients", status_code=303)
+    return RedirectResponse(f"/patients/{number}?notice={notice}#bookings-heading", status_code=303)
 
 
 @router.post("/patients/{patient_id}")

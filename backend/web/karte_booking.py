@@ -20,8 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import booking, notify
-from backend.errors import DomainError, SlotUnavailable
-from backend.models import Booking, Clinic, Course, Patient, Source, Staff, Visit
+from backend.errors import DomainError, IllegalTransition, Invalid, SlotUnavailable
+from backend.models import (
+    Booking,
+    BookingStatus,
+    Clinic,
+    Course,
+    Party,
+    Patient,
+    Source,
+    Staff,
+    Visit,
+)
 from backend.web import form_text, today
 from backend.web.answers import ACTOR
 
@@ -29,6 +39,7 @@ DEFAULT_DAYS_AHEAD = 7  # the next visit's day when the course says nothing
 SEARCH_DAYS = 14  # a full day is answered with the days with room within this
 OTHER_DAYS = 3
 NO_STAFF = "0"  # 指名なし
+CANCEL_REASONS = {"patient": "患者さまのご都合", "clinic": "院の都合"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,17 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Moving:
+    """The booking 日時を変更 moves: its id and what it is now (e.g. 12月1日（火）10:00 整体)."""
+
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
 class Offer:
-    """The 予約を入れる section: the form's choices and, once staff asked, the day's times."""
+    """The 予約を入れる section: the form's choices and, once staff asked, the day's times;
+    when moving a booking, that booking (its course and 指名 stay)."""
 
     day: str  # YYYY-MM-DD, the date input's value
     first_day: str  # the earliest day the date input offers (today)
@@ -58,11 +78,12 @@ class Offer:
     nominee: str  # the chosen staff member's id, or NO_STAFF
     searched: bool
     opened: bool
+    action: str  # where a time button posts
+    moving: Moving | None = None
     day_label: str = ""
     starts: tuple[Slot, ...] = ()
-    other_days: tuple[
-        tuple[str, str], ...
-    ] = ()  # (query string, label): days with room, nearest first
+    # (query string, label): the nearest days with room
+    other_days: tuple[tuple[str, str], ...] = ()
     error: str = ""
 
 
@@ -74,6 +95,7 @@ class Asked:
     course: str = ""
     staff: str = ""
     opened: bool = False  # the section shown open before any search (?book=1)
+    move: str = ""  # the id of an upcoming booking to move (?move=ID)
 
 
 def offer(
@@ -83,14 +105,21 @@ def offer(
     zone = ZoneInfo(clinic.timezone)
     first = today.local_day(clinic, now)
     courses = _courses(session, clinic)
-    course = _chosen_course(session, patient, courses, asked.course)
-    staff_id = form_text.number(asked.staff)
     members = _staff(session, clinic)
+    moved = upcoming(session, patient, form_text.number(asked.move), now)
+    if moved is not None:
+        course: Course | None = moved.course
+        staff_id = moved.staff_id if moved.nominated else None
+        default_day = moved.starts_at.astimezone(zone).date()
+        action = f"/patients/{patient.id}/bookings/{moved.id}/move"
+    else:
+        course = _chosen_course(session, patient, courses, asked.course)
+        staff_id = form_text.number(asked.staff)
+        default_day = first + timedelta(days=_interval(course))
+        action = f"/patients/{patient.id}/bookings"
     day = _day(asked.day) if asked.day else None
-    default_day = first + timedelta(days=_interval(course))
-    shown = day or default_day
     found = Offer(
-        day=shown.isoformat(),
+        day=(day or default_day).isoformat(),
         first_day=first.isoformat(),
         courses=[Choice(str(c.id), c.name, c is course) for c in courses],
         staff=[Choice(NO_STAFF, "指名なし", staff_id is None)]
@@ -98,7 +127,9 @@ def offer(
         course=str(course.id) if course else "",
         nominee=str(staff_id or NO_STAFF),
         searched=bool(asked.day),
-        opened=bool(asked.day) or asked.opened,
+        opened=bool(asked.day) or asked.opened or moved is not None,
+        action=action,
+        moving=_moving(moved, zone),
     )
     if not asked.day:
         return found
@@ -117,25 +148,47 @@ def offer(
             last_day=day + timedelta(days=SEARCH_DAYS - 1),
             now=now,
             staff_id=staff_id if staff_id in {s.id for s in members} else None,
+            exclude_booking_id=moved.id if moved is not None else None,
         )
     except DomainError:
         return replace(found, day_label=today.day_label(day), error="この条件では探せません。")
     by_day: dict[date, list[datetime]] = {}
     for start in starts:
         by_day.setdefault(start.astimezone(zone).date(), []).append(start)
+    same = {"course": found.course, "staff": found.nominee}
+    if moved is not None:
+        same["move"] = str(moved.id)
     others = tuple(
-        (
-            urlencode({"day": other, "course": found.course, "staff": found.nominee}),
-            today.day_label(other),
-        )
+        (urlencode({"day": other} | same), today.day_label(other))
         for other in sorted(by_day)
         if other != day
     )[:OTHER_DAYS]
     slots = tuple(
         Slot(start.isoformat(), start.astimezone(zone).strftime("%H:%M"))
         for start in by_day.get(day, [])
+        if moved is None or start != moved.starts_at
     )
     return replace(found, day_label=today.day_label(day), starts=slots, other_days=others)
+
+
+def upcoming(
+    session: Session, patient: Patient, booking_id: int | None, now: datetime
+) -> Booking | None:
+    """The patient's booking `booking_id` if it is still ahead and requested or confirmed."""
+    if booking_id is None:
+        return None
+    found = session.get(Booking, booking_id)
+    if found is None or found.patient_id != patient.id or found.starts_at < now:
+        return None
+    return found if found.status in (BookingStatus.REQUESTED, BookingStatus.CONFIRMED) else None
+
+
+def _moving(moved: Booking | None, zone: ZoneInfo) -> Moving | None:
+    if moved is None:
+        return None
+    local = moved.starts_at.astimezone(zone)
+    label = f"{today.day_label(local.date())} {local:%H:%M} {moved.course.name}"
+    return Moving(moved.id, label)
 
 
 def book(
@@ -234,3 +287,47 @@ def _moment(text: str) -> datetime | None:
     except ValueError:
         return None
     return found if found.tzinfo is not None else None
+
+
+def move(
+    session: Session, *, patient: Patient, booking_id: int, start: str, now: datetime
+) -> Booking:
+    """Move the patient's upcoming booking to `start` (course and 指名 stay; staff moves are
+    confirmed) and tell the patient the new time; the engine's refusal otherwise."""
+    found = upcoming(session, patient, booking_id, now)
+    if found is None:
+        raise IllegalTransition("the booking is no longer upcoming")
+    starts_at = _moment(start)
+    if starts_at is None:
+        raise SlotUnavailable("the time is not one the form offered")
+    moved = booking.reschedule(
+        session, booking_id=found.id, starts_at=starts_at, by=Party.STAFF, actor=ACTOR, now=now
+    )
+    notify.moved(session, booking=moved, now=now)
+    return moved
+
+
+def cancel(
+    session: Session, *, patient: Patient, booking_id: int, why: str, now: datetime
+) -> Booking:
+    """Cancel the patient's upcoming booking from the desk (no deadline: staff decide) and
+    tell the patient: an apology when the clinic cancels, a confirmation when the patient
+    asked. The reason is kept in the booking's history."""
+    found = upcoming(session, patient, booking_id, now)
+    if found is None:
+        raise IllegalTransition("the booking is no longer upcoming")
+    if why not in CANCEL_REASONS:
+        raise Invalid("choose who wanted the cancellation", field="why")
+    done = booking.cancel(
+        session,
+        booking_id=found.id,
+        by=Party.STAFF,
+        actor=ACTOR,
+        now=now,
+        reason=CANCEL_REASONS[why],
+    )
+    if why == "clinic":
+        notify.cancelled_by_clinic(session, booking=done, now=now)
+    else:
+        notify.cancellation_taken(session, booking=done, now=now)
+    return done

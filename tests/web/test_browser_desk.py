@@ -149,3 +149,51 @@ def test_the_desk_books_the_next_visit_from_the_karte(
         ).one()
         assert made.status == BookingStatus.CONFIRMED
         assert made.starts_at == jst(2026, 12, 7, 15)
+
+
+def test_a_visits_entry_is_written_then_corrected_with_its_history(
+    driver: Any, desk: Desk, committed: Database
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    sign_in(driver, desk.site)
+    row = driver.find_element(By.ID, f"booking-{desk.booking_id}")
+    row.find_element(By.CSS_SELECTOR, "details.checkin summary").click()
+    button = row.find_element(By.CSS_SELECTOR, "form.checkin-form button")
+    button.click()
+    browser.gone(driver, button)
+    link = driver.find_element(By.LINK_TEXT, "受付 花子")
+    link.click()
+    browser.gone(driver, link)
+    link = driver.find_element(By.CSS_SELECTOR, "table.visits a")
+    link.click()
+    browser.gone(driver, link)
+
+    assert driver.find_element(By.ID, "r-reason").get_attribute("value") == "記入"
+    driver.find_element(By.ID, "r-injury_part").send_keys("右肩")
+    driver.find_element(By.ID, "r-symptoms").send_keys("挙上時の痛み")
+    button = driver.find_element(By.CSS_SELECTOR, "form.record-form button")
+    button.click()
+    browser.gone(driver, button)
+    assert "施術録を保存しました" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+
+    part = driver.find_element(By.ID, "r-injury_part")
+    part.clear()
+    part.send_keys("左肩")
+    button = driver.find_element(By.CSS_SELECTOR, "form.record-form button")
+    button.click()
+    browser.gone(driver, button)
+    assert "理由を入力してください" in driver.find_element(By.ID, "r-reason-error").text
+    assert driver.find_element(By.ID, "r-injury_part").get_attribute("value") == "左肩"
+
+    driver.find_element(By.ID, "r-reason").send_keys("左右の書き誤り")
+    button = driver.find_element(By.CSS_SELECTOR, "form.record-form button")
+    button.click()
+    browser.gone(driver, button)
+    history = driver.find_element(By.CSS_SELECTOR, "table.history").text
+    assert "左右の書き誤り" in history
+    assert "右肩 → 左肩" in history
+    with committed.reader() as session:
+        visit = session.scalars(select(Visit).where(Visit.booking_id == desk.booking_id)).one()
+        assert visit.injury_part == "左肩"
+        assert visit.symptoms == "挙上時の痛み"

@@ -19,6 +19,7 @@ from backend.models import (
     Clinic,
     Course,
     OutboxMessage,
+    Party,
     Source,
     Staff,
     Visit,
@@ -329,3 +330,152 @@ def test_a_walk_in_with_another_clinics_course_is_refused(
     )
     forged = web.post(f"/patients/{front.patient_id}/visits", data={"csrf": "forged"})
     assert forged.status_code == 403
+
+
+def upcoming_of(session: Session, front: Front) -> Booking:
+    return booking.request(
+        session,
+        clinic_id=front.clinic.id,
+        patient_id=front.patient_id,
+        course_id=front.regular.id,
+        starts_at=jst(2026, 12, 2, 10),
+        now=jst(2026, 11, 30, 8),
+        source=Source.STAFF,
+        actor="test",
+        staff_id=front.suzuki.id,
+    )
+
+
+def test_moving_keeps_course_and_nominee_and_tells_the_patient(
+    web: TestClient, session: Session, front: Front
+) -> None:
+    token = sign_in(web)
+    item = upcoming_of(session, front)
+    karte = web.get(f"/patients/{front.patient_id}").text
+    row = karte.split(f'id="upcoming-{item.id}"')[1].split("</tr>")[0]
+    assert f'href="/patients/{front.patient_id}?move={item.id}#book-heading"' in row
+    page = web.get(f"/patients/{front.patient_id}?move={item.id}&day=2026-12-02").text
+    section = book_section(page)
+    assert "日時を変更する（2026年12月2日（水） 10:00 骨盤矯正のご予約）" in section
+    assert 'name="course"' not in section.split("</form>")[0]  # the course stays
+    assert f'action="/patients/{front.patient_id}/bookings/{item.id}/move"' in section
+    assert "10:00" not in times(page)  # where it is now
+    assert "09:45" in times(page)  # its own 10:00 no longer blocks a start overlapping it
+    answer = web.post(
+        f"/patients/{front.patient_id}/bookings/{item.id}/move",
+        data={"csrf": token, "start": jst(2026, 12, 2, 10, 30).isoformat(), "day": "2026-12-02"},
+    )
+    assert (
+        answer.headers["location"] == f"/patients/{front.patient_id}?notice=moved#bookings-heading"
+    )
+    session.expire_all()
+    moved = session.get(Booking, item.id)
+    assert moved is not None
+    assert moved.starts_at == jst(2026, 12, 2, 10, 30)
+    assert moved.status == BookingStatus.CONFIRMED
+    assert (moved.course_id, moved.staff_id, moved.nominated) == (
+        front.regular.id,
+        front.suzuki.id,
+        True,
+    )
+    sent = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.purpose == "patient:moved")
+    ).all()
+    assert [message.recipient for message in sent] == [LINE_USER]
+    assert "ご予約の日時を変更しました" in web.get(answer.headers["location"]).text
+
+
+def test_a_move_to_a_time_taken_meanwhile_returns_to_the_day(
+    web: TestClient, session: Session, front: Front
+) -> None:
+    token = sign_in(web)
+    item = upcoming_of(session, front)
+    other = make_patient(session, front.clinic, name="別の 患者")
+    taken = jst(2026, 12, 3, 15)
+    booking.request(
+        session,
+        clinic_id=front.clinic.id,
+        patient_id=other.id,
+        course_id=front.regular.id,
+        starts_at=taken,
+        now=jst(2026, 11, 30, 8),
+        source=Source.STAFF,
+        actor="test",
+    )
+    answer = web.post(
+        f"/patients/{front.patient_id}/bookings/{item.id}/move",
+        data={"csrf": token, "start": taken.isoformat(), "day": "2026-12-03"},
+    )
+    asked = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert asked == {"day": ["2026-12-03"], "move": [str(item.id)], "notice": ["slot_taken"]}
+    session.expire_all()
+    assert session.get(Booking, item.id).starts_at == jst(2026, 12, 2, 10)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("why", "words", "reason"),
+    [
+        ("patient", "キャンセルを承りました", "患者さまのご都合"),
+        ("clinic", "誠に申し訳ございません", "院の都合"),
+    ],
+)
+def test_cancelling_from_the_desk_says_why_and_tells_the_patient(
+    web: TestClient, session: Session, front: Front, why: str, words: str, reason: str
+) -> None:
+    token = sign_in(web)
+    item = upcoming_of(session, front)
+    answer = web.post(
+        f"/patients/{front.patient_id}/bookings/{item.id}/cancel", data={"csrf": token, "why": why}
+    )
+    assert (
+        answer.headers["location"]
+        == f"/patients/{front.patient_id}?notice=cancelled#bookings-heading"
+    )
+    session.expire_all()
+    done = session.get(Booking, item.id)
+    assert done is not None
+    assert done.status == BookingStatus.CANCELLED
+    assert done.cancelled_by == Party.STAFF
+    last = session.scalars(
+        select(BookingChange)
+        .where(BookingChange.booking_id == item.id)
+        .order_by(BookingChange.id.desc())
+    ).first()
+    assert last is not None
+    assert last.reason == reason
+    assert last.actor == "dashboard"
+    (sent,) = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.purpose == "patient:cancelled")
+    ).all()
+    assert sent.recipient == LINE_USER
+    assert words in str(sent.payload)
+    page = web.get(answer.headers["location"]).text
+    assert f'id="upcoming-{item.id}"' not in page
+
+
+def test_changing_a_booking_no_longer_ahead_says_so(
+    web: TestClient, session: Session, front: Front
+) -> None:
+    token = sign_in(web)
+    item = upcoming_of(session, front)
+    booking.cancel(
+        session, booking_id=item.id, by=Party.PATIENT, actor="line", now=jst(2026, 11, 30, 8)
+    )
+    for path, form in (
+        ("cancel", {"why": "patient"}),
+        ("move", {"start": jst(2026, 12, 2, 11).isoformat()}),
+    ):
+        answer = web.post(
+            f"/patients/{front.patient_id}/bookings/{item.id}/{path}", data={"csrf": token, **form}
+        )
+        assert answer.headers["location"].startswith(
+            f"/patients/{front.patient_id}?notice=booking_gone"
+        )
+    page = web.get(f"/patients/{front.patient_id}?move={item.id}").text
+    assert "日時を変更する" not in page  # a cancelled booking is not offered to move
+    assert "このご予約はすでに" in web.get(f"/patients/{front.patient_id}?notice=booking_gone").text
+    stranger = make_patient(session, front.clinic, name="別の 患者")
+    theirs = web.post(
+        f"/patients/{stranger.id}/bookings/{item.id}/cancel", data={"csrf": token, "why": "patient"}
+    )
+    assert "notice=booking_gone" in theirs.headers["location"]
