@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -189,23 +191,24 @@ def walk_in(
         return _show(
             request, web_session, number, store=store, now=now, walk_in=entry, status_code=422
         )
-    try:
-        with store.transaction() as session:
-            found = _patient_of(session, request, number)
-            if found is not None:
-                desk.walk_in(
-                    session,
-                    clinic_id=found[0].id,
-                    patient_id=found[1].id,
-                    course=course,
-                    staff=staff,
-                    paid=paid,
-                    now=now,
-                )
-    except DomainError:
-        return RedirectResponse(f"/patients/{number}?notice=visit_refused", status_code=303)
-    if found is None:
+    ran = _on_patient(
+        request,
+        store,
+        number,
+        lambda session, clinic, patient: desk.walk_in(
+            session,
+            clinic_id=clinic.id,
+            patient_id=patient.id,
+            course=course,
+            staff=staff,
+            paid=paid,
+            now=now,
+        ),
+    )
+    if ran.missing:
         return RedirectResponse("/patients", status_code=303)
+    if ran.refused is not None:
+        return RedirectResponse(f"/patients/{number}?notice=visit_refused", status_code=303)
     location = f"/patients/{number}?notice=visit_recorded&book=1#book-heading"
     return RedirectResponse(location, status_code=303)
 
@@ -227,25 +230,25 @@ def book(
     a time taken meanwhile goes back to the same day's times with a notice."""
     auth.check_form(auth.signed_in(request, now), csrf)
     number = _number(patient_id)
-    try:
-        with store.transaction() as session:
-            found = _patient_of(session, request, number)
-            if found is not None:
-                clinic, patient = found
-                karte_booking.book(
-                    session,
-                    clinic=clinic,
-                    patient=patient,
-                    course=course,
-                    staff=staff,
-                    start=start,
-                    now=now,
-                )
-    except DomainError:
+    ran = _on_patient(
+        request,
+        store,
+        number,
+        lambda session, clinic, patient: karte_booking.book(
+            session,
+            clinic=clinic,
+            patient=patient,
+            course=course,
+            staff=staff,
+            start=start,
+            now=now,
+        ),
+    )
+    if ran.missing:
+        return RedirectResponse("/patients", status_code=303)
+    if ran.refused is not None:
         again = urlencode({"day": day, "course": course, "staff": staff, "notice": "slot_taken"})
         return RedirectResponse(f"/patients/{number}?{again}#book-heading", status_code=303)
-    if found is None:
-        return RedirectResponse("/patients", status_code=303)
     return RedirectResponse(f"/patients/{number}?notice=booked#bookings-heading", status_code=303)
 
 
@@ -265,20 +268,21 @@ def move_booking(
     patient; a time taken meanwhile goes back to the same day's times."""
     auth.check_form(auth.signed_in(request, now), csrf)
     number, moved = _number(patient_id), _number(booking_id) or 0
-    try:
-        with store.transaction() as session:
-            found = _patient_of(session, request, number)
-            if found is not None:
-                karte_booking.move(
-                    session, patient=found[1], booking_id=moved, start=start, now=now
-                )
-    except IllegalTransition:
+    ran = _on_patient(
+        request,
+        store,
+        number,
+        lambda session, _clinic, patient: karte_booking.move(
+            session, patient=patient, booking_id=moved, start=start, now=now
+        ),
+    )
+    if ran.missing:
+        return RedirectResponse("/patients", status_code=303)
+    if isinstance(ran.refused, IllegalTransition):
         return RedirectResponse(f"/patients/{number}?notice=booking_gone", status_code=303)
-    except DomainError:
+    if ran.refused is not None:
         again = urlencode({"day": day, "move": moved, "notice": "slot_taken"})
         return RedirectResponse(f"/patients/{number}?{again}#book-heading", status_code=303)
-    if found is None:
-        return RedirectResponse("/patients", status_code=303)
     return RedirectResponse(f"/patients/{number}?notice=moved#bookings-heading", status_code=303)
 
 
@@ -296,18 +300,17 @@ def cancel_booking(
     """キャンセル from the desk (no deadline), with who wanted it; the patient is told."""
     auth.check_form(auth.signed_in(request, now), csrf)
     number, cancelled = _number(patient_id), _number(booking_id) or 0
-    notice = "cancelled"
-    try:
-        with store.transaction() as session:
-            found = _patient_of(session, request, number)
-            if found is not None:
-                karte_booking.cancel(
-                    session, patient=found[1], booking_id=cancelled, why=why, now=now
-                )
-    except DomainError:
-        notice = "booking_gone"
-    if found is None:
+    ran = _on_patient(
+        request,
+        store,
+        number,
+        lambda session, _clinic, patient: karte_booking.cancel(
+            session, patient=patient, booking_id=cancelled, why=why, now=now
+        ),
+    )
+    if ran.missing:
         return RedirectResponse("/patients", status_code=303)
+    notice = "cancelled" if ran.refused is None else "booking_gone"
     return RedirectResponse(f"/patients/{number}?notice={notice}#bookings-heading", status_code=303)
 
 
@@ -425,6 +428,33 @@ def _show(
         "genders": karte_identity.GENDER_CHOICES,
     }
     return pages.render(request, "patient.html", web_session, status_code=status_code, **context)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How a step on a カルテ went: the patient was not found, or the domain refused it."""
+
+    missing: bool = False
+    refused: DomainError | None = None
+
+
+def _on_patient(
+    request: Request,
+    store: deps.Store,
+    number: int | None,
+    step: Callable[[Session, Clinic, Patient], object],
+) -> Ran:
+    """Run `step` on the chosen clinic's patient `number` in one transaction, committed
+    unless the domain refuses it."""
+    try:
+        with store.transaction() as session:
+            found = _patient_of(session, request, number)
+            if found is None:
+                return Ran(missing=True)
+            step(session, *found)
+    except DomainError as refused:
+        return Ran(refused=refused)
+    return Ran()
 
 
 def _patient_of(
