@@ -21,7 +21,7 @@ import phonenumbers
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from backend import audit
+from backend import audit, kana
 from backend.errors import Invalid, NotFound
 from backend.models import AuditAction, Clinic, Gender, Likelihood, Media, Patient, PatientTag
 
@@ -49,9 +49,9 @@ FIELDS = CONSENT_FIELDS | {
 # Columns that always hold a value: None is refused rather than left to the database.
 REQUIRED = CONSENT_FIELDS | {"name", "name_verified", "gender", "next_visit_likelihood"}
 TAG_LENGTH = 50
+KANA_LENGTH = 100  # the patient.kana column
 MAX_SEARCH = 100
 
-_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
 _PHONE_PUNCTUATION = re.compile(r"[\s\-()+]")
 
 
@@ -184,9 +184,8 @@ def search(
 
 
 def fold(text: str) -> str:
-    """Text as search compares it: NFKC, hiragana as katakana, no spaces, case-folded."""
-    text = unicodedata.normalize("NFKC", text).translate(_HIRAGANA_TO_KATAKANA)
-    return "".join(text.split()).casefold()
+    """Text as search compares it: kana as stored (`kana.normalize`), no spaces, case-folded."""
+    return kana.normalize(text).replace(" ", "").casefold()
 
 
 def _matcher(query: str) -> Callable[[Any], bool]:
@@ -226,6 +225,8 @@ def _clean(
             raise Invalid(f"{name} cannot be empty", field=name)
     if values.get("phone") is not None:
         values["phone"] = normalize_phone(values["phone"])
+    if "kana" in values:
+        values["kana"] = _reading(values["kana"])
     for name, kind in (("gender", Gender), ("next_visit_likelihood", Likelihood)):
         if name in values:
             values[name] = _member(kind, values[name], name)
@@ -234,6 +235,17 @@ def _clean(
     if values.get("referrer_patient_id") is not None:
         _referrer(session, clinic_id, values["referrer_patient_id"], patient_id)
     return values
+
+
+def _reading(raw: str | None) -> str | None:
+    """フリガナ as stored, whichever channel typed it: full-width katakana, None when blank."""
+    if raw is None:
+        return None
+    reading = kana.normalize(raw)
+    # NFKC can lengthen text (㌔ is キロ), so input that fitted may no longer.
+    if len(reading) > KANA_LENGTH:
+        raise Invalid(f"kana has at most {KANA_LENGTH} characters", field="kana")
+    return reading or None
 
 
 def _member(kind: Any, value: Any, field: str) -> Any:

@@ -9,12 +9,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from backend import migrate
 from backend.db import Base, make_engine
-from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus
+from backend.models import Channel, Clinic, MessageKind, OutboxMessage, OutboxStatus, Patient
 
 
 def test_models_and_migrations_agree(session: Session) -> None:
@@ -82,4 +82,43 @@ def test_upgrading_a_database_that_holds_a_clinic_keeps_it(tmp_path: Path) -> No
         assert (clinic.quiet_start, clinic.quiet_end) == (time(21), time(9))
         assert clinic.marketing_interval_days == 7
         assert clinic.quiet_hours_transactional is False
+    engine.dispose()
+
+
+def test_upgrading_rewrites_patient_kana_as_full_width_katakana(tmp_path: Path) -> None:
+    from tests.factories import NOW, make_clinic, make_patient
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'kana.db'}")
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    kana_revision = script.get_revision("acd78d8fb329")
+    assert kana_revision is not None
+    assert isinstance(kana_revision.down_revision, str)
+    migrate.upgrade(engine, kana_revision.down_revision)
+    typed = ["さとう はなこ", "ｽｽﾞｷ　ｲﾁﾛｳ", "　", None, "佐藤 はなこ", "ラーメン", "㌔" * 60]
+    with Session(engine) as session:
+        clinic = make_clinic(session, hours=False)
+        ids = [make_patient(session, clinic, kana=kana).id for kana in typed]
+        # More rows than one batch of the migration's.
+        row = {
+            "clinic_id": clinic.id,
+            "name": "x",
+            "kana": "ほか",
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        session.execute(insert(Patient), [row] * 2500)
+        session.commit()
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        stored = {row.id: row.kana for row in session.execute(select(Patient.id, Patient.kana))}
+    assert sum(kana == "ホカ" for kana in stored.values()) == 2500
+    assert [stored[patient_id] for patient_id in ids] == [
+        "サトウ ハナコ",
+        "スズキ イチロウ",
+        None,
+        None,
+        "佐藤 ハナコ",
+        "ラーメン",
+        "㌔" * 60,
+    ]
     engine.dispose()

@@ -69,11 +69,56 @@ def test_create_normalises_and_audits_field_names_only(session: Session, clinic)
         tags=["回数券", " 回数券 ", "紹介"],
     )
     assert patient.phone == "+818022223333"
+    assert patient.kana == "タカハシ ケン"
     assert patient.consent_updated_at == NOW
     assert [tag.tag for tag in patient.tags] == ["回数券", "紹介"]
     [entry] = audit_entries(session, patient.id)
     assert (entry.action, entry.actor) == (AuditAction.CREATE, "reception")
     assert entry.detail == "fields consent_line, kana, name, phone, tags"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("ｽｽﾞｷ　ｲﾁﾛｳ", "スズキ イチロウ"),
+        ("  すずき   いちろう ", "スズキ イチロウ"),
+        ("鈴木 いちろう", "鈴木 イチロウ"),
+        ("　", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_create_stores_kana_as_full_width_katakana(
+    session: Session, clinic, typed: str | None, stored: str | None
+) -> None:
+    patient = patients.create(
+        session, clinic_id=clinic.id, actor="a", now=NOW, name="鈴木 一郎", kana=typed
+    )
+    session.expire_all()
+    assert session.get(Patient, patient.id).kana == stored
+
+
+def test_update_stores_kana_as_full_width_katakana(session: Session, clinic) -> None:
+    patient = make_patient(session, clinic, kana="スズキ")
+    patients.update(session, patient_id=patient.id, actor="a", now=LATER, kana="すずき")
+    assert audit_entries(session, patient.id)[-1].detail == "fields none"
+    patients.update(session, patient_id=patient.id, actor="a", now=LATER, kana="ｽｽﾞｷ ｲﾁﾛｳ")
+    assert patient.kana == "スズキ イチロウ"
+    assert audit_entries(session, patient.id)[-1].detail == "fields kana"
+    patients.update(session, patient_id=patient.id, actor="a", now=LATER, kana=" 　")
+    assert patient.kana is None
+
+
+def test_kana_that_normalising_lengthens_past_the_column_is_refused(
+    session: Session, clinic
+) -> None:
+    fits = patients.create(
+        session, clinic_id=clinic.id, actor="a", now=NOW, name="x", kana="ア" * 100
+    )
+    assert fits.kana == "ア" * 100
+    with pytest.raises(Invalid) as refused:
+        patients.create(session, clinic_id=clinic.id, actor="a", now=NOW, name="x", kana="㌔" * 51)
+    assert refused.value.context["field"] == "kana"
 
 
 def test_create_refuses_what_does_not_fit(session: Session, clinic) -> None:

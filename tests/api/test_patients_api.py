@@ -51,6 +51,15 @@ def test_register_a_patient(client: TestClient, clinic) -> None:
     assert "line_user_id" not in body
 
 
+def test_kana_typed_in_hiragana_is_stored_in_katakana(client: TestClient, clinic) -> None:
+    response = register(client, clinic.id, kana="いとう　まい")
+    assert response.status_code == 201, response.text
+    assert response.json()["kana"] == "イトウ マイ"
+    changed = client.patch(f"/api/patients/{response.json()['id']}", json={"kana": "ｲﾄｳ ﾏｲｺ"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["kana"] == "イトウ マイコ"
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
