@@ -8,11 +8,11 @@ started before registering, which goes on once they are registered.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from backend import kana
 from backend.conversation import patient_book as book
 from backend.conversation import patient_texts as texts
 from backend.conversation.model import Effect, Event, Facts, Reply, Result, Say, State, Step
@@ -38,7 +38,6 @@ LINK_PHONE, LINK_BIRTH = "link_phone", "link_birth"
 STATES = frozenset({KIND, NAME, KANA, PHONE, BIRTH, GENDER, MEDIA, CONSENT, LINK_PHONE, LINK_BIRTH})
 CARRIED = ("then", "when")  # a booking waiting for the registration to finish
 
-_HIRAGANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc-\u30fe・ ]+")
 _ERAS = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988, "昭和": 1925, "S": 1925}
 _ERAS |= {"大正": 1911, "T": 1911}
@@ -266,9 +265,8 @@ def person_name(text: str) -> str | None:
 
 
 def katakana(text: str) -> str | None:
-    """フリガナ in full-width katakana (hiragana and half-width kana converted), or None."""
-    folded = unicodedata.normalize("NFKC", text).translate(_HIRAGANA)
-    folded = " ".join(folded.split())
+    """フリガナ as the カルテ keeps it (`kana.normalize`), or None unless it is katakana."""
+    folded = kana.normalize(text)
     return folded if folded and _KATAKANA.fullmatch(folded) else None
 
 
