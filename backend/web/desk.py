@@ -28,14 +28,15 @@ LABELS = {"copay": "窓口負担（保険）", "self_pay": "自費", "ticket": "
 
 @dataclass(frozen=True)
 class Entry:
-    """The 来院 form of one booking as typed, and what was wrong with it (field → message)."""
+    """A 来院 form as typed, and what was wrong with it (field → message); `booking_id` is
+    the booking's on 今日の予約, None for a walk-in's on the カルテ."""
 
-    booking_id: int
+    booking_id: int | None
     typed: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def read(booking_id: int, typed: dict[str, str]) -> tuple[Entry, Payments | None]:
+def read(booking_id: int | None, typed: dict[str, str]) -> tuple[Entry, Payments | None]:
     """The form's amounts as payments (a blank 窓口負担 or 自費 is the course's price, a
     blank 回数券 none), or the entry with a message for each wrong one."""
     amounts: dict[str, int | None] = {}

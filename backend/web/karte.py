@@ -186,7 +186,7 @@ def walk_in(
     web_session = auth.signed_in(request, now)
     auth.check_form(web_session, csrf)
     number = _number(patient_id)
-    entry, paid = desk.read(0, {"copay": copay, "self_pay": self_pay, "ticket": ticket})
+    entry, paid = desk.read(None, {"copay": copay, "self_pay": self_pay, "ticket": ticket})
     if paid is None:
         return _show(
             request, web_session, number, store=store, now=now, walk_in=entry, status_code=422
