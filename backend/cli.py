@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from sqlalchemy import func, select
 
-from backend import cli_kpi, cli_media, cli_staff, migrate
+from backend import cli_kpi, cli_media, cli_setup, cli_staff, migrate
 from backend.conversation import when as when_parser
 from backend.db import Database
 from backend.models import Clinic
@@ -38,6 +38,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_staff.staff_app, name="staff")
 app.command("kpi")(cli_kpi.kpi_command)
 app.add_typer(cli_media.media_app, name="media")
+app.add_typer(cli_setup.clinic_app, name="clinic")
 console = Console()
 
 DEMO_PATIENTS = 1500

@@ -24,7 +24,10 @@ def chosen(session: Session, clinic_id: int | None) -> Clinic:
         return found
     clinics = list(session.scalars(select(Clinic).order_by(Clinic.id).limit(10)))
     if not clinics:
-        fail("no clinic yet: run `uketsuke seed` (demo data) or create one first")
+        fail(
+            "no clinic yet: set one up with `uketsuke clinic init` and"
+            " `uketsuke clinic apply clinic.toml` (or `uketsuke seed` for demo data)"
+        )
     if len(clinics) > 1:
         ids = ", ".join(str(found.id) for found in clinics)
         fail(f"there are several clinics ({ids}): choose one with --clinic ID")
