@@ -15,6 +15,7 @@ from typing import Final, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from backend import kana as kana_module
 from backend.conversation import staff_link
 from backend.errors import Invalid, NotFound
 from backend.models import Clinic, LinkCode, Staff, StaffRole
@@ -53,7 +54,7 @@ def add_staff(
     member = Staff(
         clinic_id=clinic_id,
         name=name.strip(),
-        kana=(kana or "").strip() or None,
+        kana=kana_module.normalize(kana or "") or None,
         role=role,
         created_at=now,
     )

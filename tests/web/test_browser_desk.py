@@ -111,9 +111,8 @@ def test_the_desk_records_an_arrival_after_a_wrong_amount(
         assert list(paid) == [4400]
 
 
-def test_the_desk_books_the_next_visit_from_the_karte(
-    driver: Any, desk: Desk, committed: Database
-) -> None:
+def arrive_as_offered(driver: Any, desk: Desk) -> None:
+    """Sign in and record the booking's 来院 with the amounts the form offers."""
     from selenium.webdriver.common.by import By
 
     sign_in(driver, desk.site)
@@ -122,6 +121,14 @@ def test_the_desk_books_the_next_visit_from_the_karte(
     button = row.find_element(By.CSS_SELECTOR, "form.checkin-form button")
     button.click()
     browser.gone(driver, button)
+
+
+def test_the_desk_books_the_next_visit_from_the_karte(
+    driver: Any, desk: Desk, committed: Database
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    arrive_as_offered(driver, desk)
 
     link = driver.find_element(By.LINK_TEXT, "次回のご予約")
     link.click()
@@ -156,12 +163,7 @@ def test_a_visits_entry_is_written_then_corrected_with_its_history(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    sign_in(driver, desk.site)
-    row = driver.find_element(By.ID, f"booking-{desk.booking_id}")
-    row.find_element(By.CSS_SELECTOR, "details.checkin summary").click()
-    button = row.find_element(By.CSS_SELECTOR, "form.checkin-form button")
-    button.click()
-    browser.gone(driver, button)
+    arrive_as_offered(driver, desk)
     link = driver.find_element(By.LINK_TEXT, "受付 花子")
     link.click()
     browser.gone(driver, link)
