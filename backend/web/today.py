@@ -48,6 +48,7 @@ class Row:
     at_desk: bool = False
     copay_yen: int = 0  # what the 来院 form offers: the course's price, by how it is paid
     self_pay_yen: int = 0
+    visit_id: int | None = None  # a completed booking's visit (its 施術録)
     paid: str = ""  # a completed booking's desk payment, e.g. 「4,400円」
 
 
@@ -116,24 +117,29 @@ def _day_span(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return starts, datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
 
 
-def _paid(session: Session, booking_ids: list[int]) -> dict[int, int]:
-    """What each of these completed bookings' visits was paid at the desk."""
+def _paid(session: Session, booking_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """The visit of each of these completed bookings, and what it was paid at the desk."""
     if not booking_ids:
         return {}
-    query = select(Visit.booking_id, Visit.copay_yen + Visit.self_pay_yen).where(
+    query = select(Visit.booking_id, Visit.id, Visit.copay_yen + Visit.self_pay_yen).where(
         Visit.booking_id.in_(booking_ids)
     )
-    return {booking_id: int(yen) for booking_id, yen in session.execute(query) if booking_id}
+    return {
+        booking_id: (visit_id, int(yen))
+        for booking_id, visit_id, yen in session.execute(query)
+        if booking_id
+    }
 
 
-def _desk_row(item: Booking, zone: ZoneInfo, now: datetime, paid: int | None) -> Row:
+def _desk_row(item: Booking, zone: ZoneInfo, now: datetime, visit: tuple[int, int] | None) -> Row:
     offered = charges(item.course, Payments())
     return replace(
         _row(item, zone),
         at_desk=item.status == BookingStatus.CONFIRMED and item.starts_at <= now,
         copay_yen=offered["copay_yen"],
         self_pay_yen=offered["self_pay_yen"],
-        paid="" if paid is None else f"{paid:,}円",
+        visit_id=visit[0] if visit else None,
+        paid=f"{visit[1]:,}円" if visit else "",
     )
 
 

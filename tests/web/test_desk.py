@@ -142,6 +142,9 @@ def test_arrival_completes_the_booking_and_records_what_was_paid(
     assert "来院済み" in done
     assert "2,500円" in done
     assert "/arrived" not in done
+    visit_id = visit.id
+    assert f'href="/patients/{day.insured.patient_id}/visits/{visit_id}">施術録</a>' in done
+    assert f'href="/patients/{day.insured.patient_id}?book=1#book-heading">次回のご予約</a>' in done
     assert "本日の来院 <strong>1名</strong>・窓口でのお会計 <strong>2,500円</strong>" in page
 
 
