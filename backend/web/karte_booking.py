@@ -1,12 +1,14 @@
-"""予約を入れる on a カルテ: staff book a patient at the desk (the next visit, at checkout) or
-on the phone.
+"""予約を入れる, 日時を変更 and キャンセル on a カルテ: staff book a patient at the desk (the
+next visit, at checkout) or on the phone, move a booking or cancel it.
 
 Without JavaScript, in two steps: a GET form (day, course, 指名) lists that day's free
 times, each a button that books it with a POST. The times come from the booking engine
 (`free_starts`: hours, shifts, beds, the course's length, the lead time and horizon); the
 booking is made by `booking.request` as source staff, so it is confirmed at once and
 capacity is checked again in the transaction, then the patient is sent the clinic's
-confirmation through their channel (`notify.confirmed`), as after 承認.
+confirmation through their channel (`notify.confirmed`), as after 承認. A move goes
+through `booking.reschedule` (course and 指名 kept, the booking's own time counted free), a
+cancellation through `booking.cancel` by staff; the patient is told of either.
 """
 
 from __future__ import annotations
