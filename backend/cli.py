@@ -185,6 +185,8 @@ def _banner(host: str, port: int) -> None:
         f"""
 uketsuke demo — {base}
   staff dashboard:     {base}/   (password: {password})
+                       today's bookings: 来院・お会計, 無断キャンセル, requests to approve
+  patients (カルテ):   {base}/patients   (new カルテ, next booking, 施術録, walk-ins)
   KPIs with charts:    {base}/dashboard
   API docs (OpenAPI):  {base}/docs
   health:              {base}/healthz
