@@ -1,9 +1,16 @@
 """`uketsuke clinic …`: set a clinic up from a TOML file — its settings, opening hours,
-closed days, courses, staff and their shifts, beds and media — and show it as one."""
+closed days, courses, staff and their shifts, beds and media — and show it as one.
+
+`apply` runs one at a time: two at once on an empty database would each find no clinic
+and create one. On PostgreSQL a transaction-level advisory lock queues them (taken before
+anything is read, released at commit or rollback; each statement under READ COMMITTED then
+sees what the other committed). On SQLite every writing transaction already begins
+IMMEDIATE (`backend.db`), holding the database's write lock before its first read.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 from zoneinfo import ZoneInfo
@@ -12,9 +19,10 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import cli_clinic
-from backend.clinic_setup import applying, current, example, reading, writing
+from backend import cli_clinic, cli_kpi
+from backend.clinic_setup import applying, current, example, reading, stranding, writing
 from backend.clinic_setup.spec import Setup
+from backend.conversation import words
 from backend.db import Database
 from backend.models import Clinic
 from backend.settings import get_settings
@@ -26,8 +34,14 @@ clinic_app = typer.Typer(
 ClinicOption = Annotated[
     int | None, typer.Option("--clinic", help="Clinic id (needed when there are several).")
 ]
+NowOption = Annotated[
+    str | None, typer.Option("--now", help="ISO 8601 moment to count as now (default: now).")
+]
 # The example's 年末年始 falls in this zone's current year.
 EXAMPLE_ZONE = ZoneInfo("Asia/Tokyo")
+# Any number no other advisory lock uses: the bytes of "ukclinic".
+APPLY_LOCK = int.from_bytes(b"ukclinic")
+STRANDED_SHOWN = 20
 KINDS = {
     "hours": ("診療時間", "opening hours"),
     "closed_days": ("休診日", "closed days"),
@@ -67,24 +81,47 @@ def apply_command(
     new: Annotated[
         bool, typer.Option("--new", help="Create another clinic (a branch) from the file.")
     ] = False,
+    now: NowOption = None,
 ) -> None:
-    """Check the file completely, then create or update the clinic in one transaction."""
-    setup = _read(path)
-    now = datetime.now(UTC)
+    """Check the file completely, then create or update the clinic in one transaction,
+    and list the future bookings the change leaves outside the set-up."""
+    text = _text(path)
+    moment = cli_kpi.moment_of(now)
     database = Database(get_settings().database_url)
     try:
-        with database.transaction() as session:
-            target = _target(session, clinic, new=new)
-            summary = applying.apply(session, clinic=target, setup=setup, now=now)
+        summary = applied(database, path=path, text=text, clinic_id=clinic, new=new, now=moment)
     finally:
         database.dispose()
+    # Patients' names: printed for the staff at the terminal, never logged.
     for line in summary_lines(summary):
         typer.echo(line)
 
 
+def applied(
+    database: Database,
+    *,
+    path: Path,
+    text: str,
+    clinic_id: int | None,
+    new: bool,
+    now: datetime,
+) -> applying.Summary:
+    """Apply the file's text in one transaction, one apply at a time; exit 1 listing every
+    problem, having changed nothing."""
+    with database.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(APPLY_LOCK)))
+        target = _target(session, clinic_id, new=new)
+        zone = target.timezone if target is not None else reading.DEFAULT_ZONE
+        setup = _read(path, text, now=now, zone=zone)
+        return applying.apply(session, clinic=target, setup=setup, now=now)
+
+
 @clinic_app.command("show")
-def show(clinic: ClinicOption = None) -> None:
-    """Print the clinic's set-up (active rows) as the file `apply` reads."""
+def show(clinic: ClinicOption = None, now: NowOption = None) -> None:
+    """Print the clinic's set-up (active rows, closed days from today on) as the file
+    `apply` reads."""
+    moment = cli_kpi.moment_of(now)
     database = Database(get_settings().database_url)
     try:
         with database.reader() as session:
@@ -92,18 +129,20 @@ def show(clinic: ClinicOption = None) -> None:
             header = (
                 f"uketsuke clinic show: {found.name}（ID {found.id}）の設定",
                 f"編集して `uketsuke clinic apply <file> --clinic {found.id}` で反映します。",
+                "休診日は今日以降の分です（過ぎた休診日は記録として残ります）。",
             )
-            text = writing.dumps(current.current(session, clinic=found), header=header)
+            setup = current.current(session, clinic=found, now=moment)
+            text = writing.dumps(setup, header=header)
     finally:
         database.dispose()
     # Plain echo: a rich console would read [hours] and [[courses]] as markup.
     typer.echo(text, nl=False)
 
 
-def _read(path: Path) -> Setup:
-    """The file's set-up, or exit 1 listing every problem."""
+def _text(path: Path) -> str:
+    """The file's text, or exit 1 naming why it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         _refuse(path, ["file not found"])
     except IsADirectoryError:
@@ -112,8 +151,12 @@ def _read(path: Path) -> Setup:
         _refuse(path, ["not UTF-8 text"])
     except OSError as error:
         _refuse(path, [f"cannot be read: {error.strerror}"])
+
+
+def _read(path: Path, text: str, *, now: datetime, zone: str) -> Setup:
+    """The file's set-up, or exit 1 listing every problem."""
     try:
-        return reading.read(text)
+        return reading.read(text, now=now, zone=zone)
     except reading.Problems as problems:
         _refuse(path, problems.lines)
 
@@ -148,6 +191,11 @@ def summary_lines(summary: applying.Summary) -> list[str]:
         lines = [f"院の設定を更新しました / updated clinic: {where}"]
     else:
         return [f"変更はありません / nothing changed: {where}"]
+    return lines + _tally_lines(summary) + stranded_lines(summary.stranded)
+
+
+def _tally_lines(summary: applying.Summary) -> list[str]:
+    lines = []
     if summary.settings_changed:
         lines.append("  院の設定 / settings: 更新 / updated")
     for kind, (japanese, english) in KINDS.items():
@@ -157,4 +205,28 @@ def summary_lines(summary: applying.Summary) -> list[str]:
             ja = "・".join(f"{word} {n}" for _attr, word, n in counts if n)
             en = ", ".join(f"{attr} {n}" for attr, _word, n in counts if n)
             lines.append(f"  {japanese} / {english}: {ja} / {en}")
+    return lines
+
+
+def stranded_lines(stranded: list[stranding.Stranded]) -> list[str]:
+    """The bookings an apply left outside the set-up, the first 20 of them one a line,
+    with what staff should do about them."""
+    if not stranded:
+        return []
+    lines = [
+        f"注意 / warning: {words.moment(item.starts_at)} {item.patient} — "
+        + "、".join(ja for ja, _en in item.reasons)
+        + " / "
+        + ", ".join(en for _ja, en in item.reasons)
+        for item in stranded[:STRANDED_SHOWN]
+    ]
+    if len(stranded) > STRANDED_SHOWN:
+        more = len(stranded) - STRANDED_SHOWN
+        lines.append(f"注意 / warning: ほか {more} 件 / {more} more")
+    lines.append(
+        f"これらの予約 {len(stranded)} 件は新しい設定に合いません。患者さまに連絡し、"
+        "ダッシュボードのカルテで「日時を変更」か「キャンセル」をしてください"
+        f" / {len(stranded)} booking(s) no longer fit the set-up: move or cancel them"
+        " from the dashboard's カルテ (日時を変更 / キャンセル)"
+    )
     return lines

@@ -1,43 +1,50 @@
 """`uketsuke clinic init|apply|show`: a clinic set up from a TOML file.
 
 The commands run in-process against the test database (SQLite, or PostgreSQL with
-UKETSUKE_TEST_DATABASE_URL) with real commits; the domain tests run in the rolled-back
-session.
+UKETSUKE_TEST_DATABASE_URL) with real commits, at a fixed `--now` (NOW: Monday 30 November
+2026, 08:00 in Tokyo); the domain tests run in the rolled-back session.
 """
 
 from __future__ import annotations
 
+import threading
 import tomllib
 from collections.abc import Iterator
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as raw_sql
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from backend import cli
+from backend import cli, cli_setup
 from backend.booking import availability
-from backend.clinic_setup import applying, current, example, reading, writing
+from backend.clinic_setup import applying, current, example, reading, stranding, writing
 from backend.db import Database
 from backend.dialogue import facts
 from backend.models import (
     Bed,
+    Booking,
+    BookingStatus,
     Clinic,
     ClosedDay,
     Course,
     Media,
     OpeningHours,
+    Patient,
+    Source,
     Staff,
     StaffDayOff,
     StaffShift,
 )
 from backend.settings import get_settings
-from tests.factories import JST, NOW
+from tests.factories import JST, NOW, jst, make_booking, make_patient
 
 runner = CliRunner()
+AT = NOW.isoformat()
 TABLES = (Clinic, OpeningHours, ClosedDay, Course, Staff, StaffShift, StaffDayOff, Bed, Media)
 
 BASE = """\
@@ -132,9 +139,13 @@ def run(*args: str) -> Any:
     return runner.invoke(cli.app, ["clinic", *args])
 
 
-def apply_text(text: str, *options: str, name: str = "clinic.toml") -> Any:
+def apply_text(text: str, *options: str, name: str = "clinic.toml", at: str = AT) -> Any:
     Path(name).write_text(text, encoding="utf-8")
-    return run("apply", name, *options)
+    return run("apply", name, "--now", at, *options)
+
+
+def show(*options: str, at: str = AT) -> Any:
+    return run("show", "--now", at, *options)
 
 
 def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -173,14 +184,14 @@ def test_init_writes_an_example_that_apply_accepts_and_never_overwrites(database
     assert "clinic.toml exists" in again.output
     assert Path("clinic.toml").read_text(encoding="utf-8") == text
 
-    applied = run("apply", "clinic.toml")
+    applied = run("apply", "clinic.toml", "--now", AT)
     assert applied.exit_code == 0, applied.output
     assert "院を登録しました / created clinic: さくら通り整骨院" in applied.output
     counts = {name: len(found) for name, found in snapshot(database).items()}
     assert counts == {
         "clinic": 1,
         "opening_hours": 11,
-        "closed_day": 6,
+        "closed_day": text.count("[[closed_days]]"),  # the year-end days still to come
         "course": 5,
         "staff": 3,
         "staff_shift": 18,
@@ -444,7 +455,7 @@ def test_every_problem_is_listed_and_an_existing_clinic_is_left_as_it_was(databa
 
 
 def test_a_missing_file_is_named(database):
-    result = run("apply", "nowhere.toml")
+    result = run("apply", "nowhere.toml", "--now", AT)
     assert result.exit_code == 1
     assert "nowhere.toml" in result.output
     assert "file not found" in result.output
@@ -463,7 +474,7 @@ def test_several_clinics_need_a_choice_and_new_adds_one(database):
     assert unclear.exit_code == 1
     assert "there are several clinics" in unclear.output
     assert "--clinic" in unclear.output
-    assert run("show").exit_code == 1
+    assert show().exit_code == 1
     assert apply_text(BASE, "--new", "--clinic", str(ids[0])).exit_code == 1
 
     renamed = edited(branch, ("price_yen = 600", "price_yen = 700"))
@@ -476,10 +487,10 @@ def test_several_clinics_need_a_choice_and_new_adds_one(database):
         .order_by(Course.clinic_id),
     )
     assert prices == [(ids[0], 600), (ids[1], 700)]
-    shown = run("show", "--clinic", str(ids[1]))
+    shown = show("--clinic", str(ids[1]))
     assert shown.exit_code == 0, shown.output
     assert 'name = "テスト整骨院 駅前院"' in shown.output
-    assert run("show", "--clinic", "999999").exit_code == 1
+    assert show("--clinic", "999999").exit_code == 1
 
 
 def test_show_round_trips_through_apply(database):
@@ -490,7 +501,7 @@ def test_show_round_trips_through_apply(database):
     )
     assert apply_text(tricky).exit_code == 0
     assert only_clinic(database).name == 'テスト"整骨院\\本院'
-    shown = run("show")
+    shown = show()
     assert shown.exit_code == 0, shown.output
     assert r'name = "テスト\"整骨院\\本院"' in shown.output
     assert r'name = "EMS \"楽トレ\" C:\\"' in shown.output
@@ -499,20 +510,168 @@ def test_show_round_trips_through_apply(database):
     assert again.exit_code == 0, again.output
     assert "変更はありません / nothing changed" in again.output
     assert snapshot(database) == before
-    assert run("show").output == shown.output
+    assert show().output == shown.output
 
 
 def test_show_without_a_clinic_says_how_to_make_one(database):
-    result = run("show")
+    result = show()
     assert result.exit_code == 1
     assert "uketsuke clinic apply" in " ".join(result.output.split())
+
+
+def book_in(database: Database, course: str, *starts: datetime, staff: str | None = None) -> None:
+    """Desk bookings (confirmed) for 佐藤 花子, committed."""
+    with database.transaction() as session:
+        clinic = session.scalars(select(Clinic)).one()
+        patient = make_patient(session, clinic)
+        chosen = session.scalars(select(Course).where(Course.name == course, Course.active)).one()
+        member = session.scalars(select(Staff).where(Staff.name == staff)).one() if staff else None
+        for moment in starts:
+            make_booking(
+                session,
+                patient=patient,
+                course=chosen,
+                starts_at=moment,
+                source=Source.STAFF,
+                staff=member,
+            )
+
+
+MONDAY_AFTERNOONS = [
+    jst(2026, 12, day, hour, minute)
+    for day in (7, 14, 21, 28)
+    for hour, minute in ((15, 0), (15, 45), (16, 30), (17, 15), (18, 0), (18, 45))
+]
+
+
+def test_apply_warns_of_the_bookings_it_strands_twenty_at_most(database):
+    assert apply_text(BASE).exit_code == 0
+    book_in(database, "鍼灸", *MONDAY_AFTERNOONS[:23], staff="山田 太郎")
+    with database.engine.connect() as connection:
+        bookings = connection.execute(select(Booking.__table__)).all()
+    without = edited(BASE, ('name = "鍼灸"', 'name = "はり・きゅう"'))
+
+    result = apply_text(without)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if line.startswith("注意")]
+    assert len(warned) == 21
+    assert warned[0] == (
+        "注意 / warning: 12月7日(月) 15:00 佐藤 花子 — メニュー「鍼灸」は使用停止"
+        " / course made inactive"
+    )
+    assert warned[19].startswith("注意 / warning: 12月28日(月) 15:45 佐藤 花子")
+    assert warned[20] == "注意 / warning: ほか 3 件 / 3 more"
+    assert "カルテで「日時を変更」か「キャンセル」" in result.output
+    assert "23 booking(s) no longer fit the set-up" in result.output
+    with database.engine.connect() as connection:
+        assert connection.execute(select(Booking.__table__)).all() == bookings  # untouched
+
+    before = snapshot(database)
+    again = apply_text(without)
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines() == [
+        f"変更はありません / nothing changed: テスト整骨院（ID {only_clinic(database).id}）"
+    ]
+    assert snapshot(database) == before
+
+
+def test_past_closed_days_are_kept_by_apply_and_left_out_by_show(database):
+    early = edited(
+        BASE, ("date = 2026-12-31", "date = 2026-12-08\n\n[[closed_days]]\ndate = 2026-12-31")
+    )
+    assert apply_text(early).exit_code == 0
+    next_year = "2027-01-05T09:00+09:00"
+    later = edited(BASE, ('date = 2026-12-31\nreason = "年末年始"', "date = 2027-01-12"))
+
+    result = apply_text(later, at=next_year)
+    assert result.exit_code == 0, result.output
+    assert "休診日 / closed days: 追加 1 / created 1" in result.output  # nothing removed
+    assert rows(
+        database, select(ClosedDay.closed_on, ClosedDay.reason).order_by(ClosedDay.closed_on)
+    ) == [
+        (date(2026, 12, 8), None),
+        (date(2026, 12, 31), "年末年始"),
+        (date(2027, 1, 12), None),
+    ]
+    shown = show(at=next_year)
+    assert shown.exit_code == 0, shown.output
+    assert "date = 2027-01-12" in shown.output
+    assert "date = 2026-" not in shown.output
+    before = snapshot(database)
+    again = apply_text(shown.output, name="shown.toml", at=next_year)
+    assert again.exit_code == 0, again.output
+    assert "変更はありません / nothing changed" in again.output
+    assert snapshot(database) == before
+    assert show(at=next_year).output == shown.output
+    assert "date = 2026-12-31" in show().output  # seen from before it, it is still to come
+
+
+def test_a_past_closed_day_is_refused_with_its_place(database):
+    assert apply_text(BASE).exit_code == 0
+    before = snapshot(database)
+    result = apply_text(BASE, at="2027-01-05T09:00+09:00")
+    assert result.exit_code == 1
+    assert "1 problem(s) in clinic.toml; nothing was changed" in result.output
+    assert "  closed_days[0].date: 2026-12-31 is in the past" in result.output
+    assert snapshot(database) == before
+
+
+def test_two_applies_at_once_create_one_clinic(database):
+    gate = threading.Barrier(2)
+    summaries: list[applying.Summary] = []
+
+    def apply_once() -> None:
+        gate.wait()
+        summaries.append(
+            cli_setup.applied(
+                database, path=Path("a.toml"), text=BASE, clinic_id=None, new=False, now=NOW
+            )
+        )
+
+    threads = [threading.Thread(target=apply_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(summary.created for summary in summaries) == [False, True]
+    assert len(snapshot(database)["clinic"]) == 1
+    assert len(snapshot(database)["course"]) == 3
+
+
+def test_an_apply_waits_for_one_creating_the_clinic_on_postgresql(database):
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: the write transaction begins IMMEDIATE, before the first read")
+    summaries: list[applying.Summary] = []
+    second = threading.Thread(
+        target=lambda: summaries.append(
+            cli_setup.applied(
+                database, path=Path("b.toml"), text=BASE, clinic_id=None, new=False, now=NOW
+            )
+        )
+    )
+    waiting = raw_sql(
+        "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+        " and database = (select oid from pg_database where datname = current_database())"
+    )
+    with database.transaction() as session:
+        session.execute(select(func.pg_advisory_xact_lock(cli_setup.APPLY_LOCK)))
+        applying.apply(session, clinic=None, setup=setup_of(BASE), now=NOW)
+        second.start()
+        # Until it waits on the lock (or, were there none, has made a clinic of its own).
+        with database.engine.connect() as watcher:
+            while second.is_alive() and not watcher.execute(waiting).scalar():
+                watcher.rollback()
+                second.join(0.01)
+    second.join()
+    assert [summary.created for summary in summaries] == [False]
+    assert len(snapshot(database)["clinic"]) == 1
 
 
 # The domain, in the rolled-back session.
 
 
-def setup_of(text: str) -> Any:
-    return reading.read(text)
+def setup_of(text: str, now: datetime = NOW) -> Any:
+    return reading.read(text, now=now)
 
 
 def test_free_starts_and_conversation_facts_follow_an_apply_at_once(session: Session):
@@ -569,14 +728,15 @@ def test_current_reads_back_what_was_applied(session: Session):
     summary = applying.apply(session, clinic=None, setup=setup, now=NOW)
     clinic = session.get(Clinic, summary.clinic_id)
     assert clinic is not None
-    back = current.current(session, clinic=clinic)
+    back = current.current(session, clinic=clinic, now=NOW)
     assert back.hours == setup.hours
     assert back.courses == setup.courses
     assert back.staff == setup.staff
     assert back.media == setup.media
     assert back.clinic.name == setup.clinic.name
     assert back.clinic.slot_step_minutes == 15  # the default, which the file left out
-    assert reading.read(writing.dumps(back)) == back
+    assert back.closed_days == setup.closed_days
+    assert setup_of(writing.dumps(back)) == back
 
 
 @pytest.mark.parametrize(
@@ -621,3 +781,178 @@ def test_a_list_where_a_table_list_belongs_is_named():
     with pytest.raises(reading.Problems) as problems:
         setup_of(BASE.replace("[[beds]]", "[beds]", 1).replace("[[beds]]", "[beds2]"))
     assert "beds: must be a list of tables ([[beds]])" in problems.value.lines
+
+
+STRANDING = edited(
+    BASE,
+    (
+        'role = "reception"',
+        'role = "reception"\n\n[[staff]]\nname = "佐藤 次郎"\n\n'
+        '[staff.shifts]\nmon = ["09:00-12:00", "15:00-20:00"]\ntue = ["09:00-12:00"]',
+    ),
+)
+
+
+def booked(session: Session, clinic_id: int, course: str, starts_at: datetime, staff: str) -> int:
+    """A confirmed desk booking for 佐藤 花子 with `staff` nominated; its id."""
+    clinic = session.get(Clinic, clinic_id)
+    assert clinic is not None
+    patient = session.scalars(select(Patient).where(Patient.clinic_id == clinic_id)).first()
+    patient = patient or make_patient(session, clinic)
+    return make_booking(
+        session,
+        patient=patient,
+        course=session.scalars(select(Course).where(Course.name == course)).one(),
+        starts_at=starts_at,
+        source=Source.STAFF,
+        staff=session.scalars(select(Staff).where(Staff.name == staff)).one(),
+    ).id
+
+
+def reapply(session: Session, clinic_id: int, text: str, now: datetime = NOW) -> Any:
+    return applying.apply(
+        session, clinic=session.get(Clinic, clinic_id), setup=setup_of(text, now), now=now
+    )
+
+
+def test_an_apply_lists_the_future_bookings_it_strands(session: Session):
+    clinic_id = applying.apply(session, clinic=None, setup=setup_of(STRANDING), now=NOW).clinic_id
+    course = booked(session, clinic_id, "鍼灸", jst(2026, 12, 7, 9), "佐藤 次郎")
+    both = booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 15), "山田 太郎")
+    late = booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 15), "佐藤 次郎")
+    closed = booked(session, clinic_id, "保険施術", jst(2026, 12, 8, 9), "佐藤 次郎")
+    booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 10), "佐藤 次郎")  # still fits
+    assigned = booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 11), "山田 太郎")
+    session.get_one(Booking, assigned).nominated = False  # placed by the engine, not asked for
+    cancelled = booked(session, clinic_id, "保険施術", jst(2026, 12, 8, 10), "佐藤 次郎")
+    session.get_one(Booking, cancelled).status = BookingStatus.CANCELLED
+    changed = edited(
+        STRANDING,
+        ('[[courses]]\nname = "鍼灸"', '[[courses]]\nname = "はり・きゅう"'),
+        ('mon = ["09:00-12:00", "15:00-20:00"]', 'mon = ["09:00-12:00"]'),
+        ('[[staff]]\nname = "山田 太郎"', '[[staff]]\nname = "山田 一郎"'),
+        ('date = 2026-12-31\nreason = "年末年始"', 'date = 2026-12-08\nreason = "臨時休診"'),
+    )
+
+    summary = reapply(session, clinic_id, changed)
+    found = [
+        (item.booking_id, item.starts_at, item.patient, item.reasons) for item in summary.stranded
+    ]
+    assert found == [
+        (
+            course,
+            jst(2026, 12, 7, 9),
+            "佐藤 花子",
+            (("メニュー「鍼灸」は使用停止", "course made inactive"),),
+        ),
+        (
+            assigned,
+            jst(2026, 12, 7, 11),
+            "佐藤 花子",
+            (("担当の「山田 太郎」は使用停止", "assigned staff made inactive"),),
+        ),
+        (
+            both,
+            jst(2026, 12, 7, 15),
+            "佐藤 花子",
+            (
+                ("指名の「山田 太郎」は使用停止", "nominated staff made inactive"),
+                ("診療時間外", "outside the new opening hours"),
+            ),
+        ),
+        (
+            late,
+            jst(2026, 12, 7, 15),
+            "佐藤 花子",
+            (("診療時間外", "outside the new opening hours"),),
+        ),
+        (
+            closed,
+            jst(2026, 12, 8, 9),
+            "佐藤 花子",
+            (("休診日（臨時休診）", "on a new closed day"),),
+        ),
+    ]
+    assert summary.stranded[0].starts_at.tzinfo == JST
+    assert cli_setup.stranded_lines(summary.stranded)[2] == (
+        "注意 / warning: 12月7日(月) 15:00 佐藤 花子 — 指名の「山田 太郎」は使用停止、診療時間外"
+        " / nominated staff made inactive, outside the new opening hours"
+    )
+    assert reapply(session, clinic_id, changed).stranded == []  # told once: nothing changed
+
+
+def test_nothing_is_listed_when_nothing_is_stranded(session: Session):
+    clinic_id = applying.apply(session, clinic=None, setup=setup_of(STRANDING), now=NOW).clinic_id
+    booked(session, clinic_id, "鍼灸", jst(2026, 12, 7, 9), "佐藤 次郎")
+    booked(session, clinic_id, "保険施術", jst(2026, 12, 8, 9), "山田 太郎")
+    roomier = edited(
+        STRANDING,
+        ('mon = ["09:00-12:00", "15:00-20:00"]', 'mon = ["08:00-13:00", "15:00-20:00"]'),
+        ("date = 2026-12-31", "date = 2026-12-09"),
+        (EMS, ""),
+    )
+    summary = reapply(session, clinic_id, roomier)
+    assert summary.changed
+    assert summary.stranded == []
+    assert cli_setup.stranded_lines(summary.stranded) == []
+
+
+def test_a_booking_before_now_is_not_listed(session: Session):
+    clinic_id = applying.apply(session, clinic=None, setup=setup_of(STRANDING), now=NOW).clinic_id
+    booked(session, clinic_id, "鍼灸", jst(2026, 12, 7, 9), "佐藤 次郎")
+    without = edited(
+        STRANDING, ('[[courses]]\nname = "鍼灸"', '[[courses]]\nname = "はり・きゅう"')
+    )
+    assert reapply(session, clinic_id, without, jst(2026, 12, 7, 9, 30)).stranded == []
+
+
+def test_closing_on_holidays_lists_the_bookings_on_one(session: Session):
+    open_on_holidays = edited(
+        STRANDING, ('phone = "03-1234-5678"', 'phone = "03-1234-5678"\nholidays_closed = false')
+    )
+    clinic_id = applying.apply(
+        session, clinic=None, setup=setup_of(open_on_holidays), now=NOW
+    ).clinic_id
+    coming_of_age = booked(session, clinic_id, "保険施術", jst(2027, 1, 11, 9), "佐藤 次郎")
+    booked(session, clinic_id, "保険施術", jst(2027, 1, 18, 9), "佐藤 次郎")
+    closing = edited(open_on_holidays, ("holidays_closed = false", "holidays_closed = true"))
+    summary = reapply(session, clinic_id, closing)
+    assert [(item.booking_id, item.reasons) for item in summary.stranded] == [
+        (coming_of_age, (("祝日は休診", "on a holiday, now closed"),))
+    ]
+
+
+def test_stranded_lines_stop_at_twenty_and_count_the_rest():
+    item = stranding.Stranded(
+        1, jst(2026, 12, 3, 15).astimezone(JST), "佐藤 花子", (("休診日", "on a new closed day"),)
+    )
+    lines = cli_setup.stranded_lines([item] * 20)
+    assert len(lines) == 21
+    assert lines[0] == "注意 / warning: 12月3日(木) 15:00 佐藤 花子 — 休診日 / on a new closed day"
+    assert "20 booking(s)" in lines[-1]
+    lines = cli_setup.stranded_lines([item] * 21)
+    assert lines[20] == "注意 / warning: ほか 1 件 / 1 more"
+    assert "21 booking(s)" in lines[-1]
+
+
+def test_a_closed_day_in_the_past_is_refused_in_the_clinic_s_zone():
+    new_years_eve = jst(2026, 12, 31, 0, 30)  # in Honolulu still the 30th
+    the_30th = edited(BASE, ("date = 2026-12-31", "date = 2026-12-30"))
+    with pytest.raises(reading.Problems) as problems:
+        reading.read(the_30th, now=new_years_eve)  # a new clinic: Asia/Tokyo
+    assert problems.value.lines == [
+        "closed_days[0].date: 2026-12-30 is in the past"
+        " (past closed days are kept as they are: delete it from the file)"
+    ]
+    assert reading.read(the_30th, now=new_years_eve, zone="Pacific/Honolulu")  # the clinic's
+    in_honolulu = edited(
+        the_30th,
+        ('phone = "03-1234-5678"', 'phone = "03-1234-5678"\ntimezone = "Pacific/Honolulu"'),
+    )
+    assert reading.read(in_honolulu, now=new_years_eve, zone="Asia/Tokyo")  # the file's
+
+
+def test_apply_refuses_a_past_closed_day_it_was_given_unchecked(session: Session):
+    setup = setup_of(BASE)
+    with pytest.raises(ValueError, match="closed days before 2027-01-05: 2026-12-31"):
+        applying.apply(session, clinic=None, setup=setup, now=jst(2027, 1, 5, 9))

@@ -2,24 +2,27 @@
 
 Courses, staff, beds and media are matched by name: updated in place, created when new, and
 made inactive (never deleted: bookings and visits point at them) when the set-up leaves
-them out. Opening hours, closed days and each staff member's shifts become the set-up's.
-What the file does not describe stays: the clinic's LINE group and tokens, staff LINE links
-and days off. Only what differs is written, so applying the same set-up twice writes nothing
-the second time; what is written replaces the clinic's config token through the ORM
+them out. Opening hours, each staff member's shifts and the closed days from today on
+become the set-up's; past closed days are history, kept as they are. What the file does
+not describe stays: the clinic's LINE group and tokens, staff LINE links and days off.
+Only what differs is written, so applying the same set-up twice writes nothing the second
+time; what is written replaces the clinic's config token through the ORM
 (`backend.models.clinic._touch_config`), so cached availability and conversation facts see
-the change at once.
+the change at once. Bookings the changes strand are listed (`stranding`), not changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.clinic_setup import stranding
 from backend.clinic_setup.spec import (
     BedSpec,
     ClinicSpec,
@@ -56,6 +59,7 @@ class Summary:
     created: bool
     settings_changed: bool
     tallies: dict[str, Tally] = field(default_factory=dict)
+    stranded: list[stranding.Stranded] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -82,21 +86,33 @@ K = TypeVar("K", bound=Hashable)
 
 
 def apply(session: Session, *, clinic: Clinic | None, setup: Setup, now: datetime) -> Summary:
-    """Make `clinic` (a new clinic when None) what `setup` describes; flushes, never commits."""
+    """Make `clinic` (a new clinic when None) what `setup` describes, and list the future
+    bookings that strands; flushes, never commits. The set-up's closed days must not be
+    before `now`'s day in the clinic's zone (`reading.read` refuses them by their place)."""
     created = clinic is None
     if clinic is None:
         clinic = Clinic(created_at=now)
         session.add(clinic)
+    before = (clinic.timezone, clinic.holidays_closed)
     settings_changed = _assign(clinic, _settings(setup.clinic)) and not created
-    session.flush()  # the clinic's id, for the rows below
+    session.flush()  # the clinic's id (and a new one's zone), for the rows below
+    today = now.astimezone(ZoneInfo(clinic.timezone)).date()
     summary = Summary(clinic.id, clinic.name, created, settings_changed)
+    changes = stranding.Changes(
+        hours=clinic.timezone != before[0], holidays=clinic.holidays_closed and not before[1]
+    )
     summary.tallies["hours"] = _hours(session, clinic.id, setup.hours)
-    summary.tallies["closed_days"] = _closed_days(session, clinic.id, setup.closed_days)
-    summary.tallies["courses"] = _courses(session, clinic.id, setup.courses)
-    summary.tallies["staff"] = _staff(session, clinic.id, setup.staff, now=now)
+    changes.hours |= summary.tallies["hours"].changed
+    summary.tallies["closed_days"], changes.closed = _closed_days(
+        session, clinic.id, setup.closed_days, today=today
+    )
+    summary.tallies["courses"], changes.courses = _courses(session, clinic.id, setup.courses)
+    summary.tallies["staff"], changes.staff = _staff(session, clinic.id, setup.staff, now=now)
     summary.tallies["beds"] = _beds(session, clinic.id, setup.beds)
     summary.tallies["media"] = _media(session, clinic.id, setup.media)
     session.flush()
+    if not created:  # a new clinic has no bookings
+        summary.stranded = stranding.stranded(session, clinic=clinic, changes=changes, now=now)
     return summary
 
 
@@ -151,9 +167,18 @@ def _hours(session: Session, clinic_id: int, week: Week) -> Tally:
     )
 
 
-def _closed_days(session: Session, clinic_id: int, days: list[ClosedDaySpec]) -> Tally:
-    rows = session.scalars(select(ClosedDay).where(ClosedDay.clinic_id == clinic_id)).all()
+def _closed_days(
+    session: Session, clinic_id: int, days: list[ClosedDaySpec], *, today: date
+) -> tuple[Tally, dict[date, str | None]]:
+    """The closed days from `today` on become `days`; with the days newly closed."""
+    past = [day.on.isoformat() for day in days if day.on < today]
+    if past:
+        raise ValueError(f"closed days before {today}: {', '.join(past)}")
+    rows = session.scalars(
+        select(ClosedDay).where(ClosedDay.clinic_id == clinic_id, ClosedDay.closed_on >= today)
+    ).all()
     wanted = {day.on: day.reason for day in days}
+    had = {row.closed_on for row in rows}
     tally = _replace(
         session,
         rows,
@@ -164,7 +189,7 @@ def _closed_days(session: Session, clinic_id: int, days: list[ClosedDaySpec]) ->
     for row in rows:
         if row.closed_on in wanted and _assign(row, {"reason": wanted[row.closed_on]}):
             tally.updated += 1
-    return tally
+    return tally, {on: reason for on, reason in wanted.items() if on not in had}
 
 
 def _sync(
@@ -173,10 +198,10 @@ def _sync(
     specs: Sequence[S],
     values: Callable[[int, S], dict[str, Any]],
     make: Callable[[dict[str, Any]], R],
-) -> tuple[Tally, list[tuple[R, bool]]]:
+) -> tuple[Tally, list[tuple[R, bool]], set[int]]:
     """Rows matched to specs by name (an active row first), updated or created, and the
     unmatched ones made inactive; with each spec's row, in order, and whether it was
-    already counted as created or updated."""
+    already counted as created or updated, and the ids of the rows made inactive."""
     tally = Tally()
     by_name: dict[str, R] = {}
     for row in sorted(rows, key=lambda row: (not row.active, row.id)):
@@ -195,14 +220,15 @@ def _sync(
             tally.updated += changed
             matched.append((found, changed))
     kept = {id(row) for row, _counted in matched}
+    gone = {row.id for row in rows if id(row) not in kept and row.active}
     for row in rows:
-        if id(row) not in kept and row.active:
+        if row.id in gone:
             _assign(row, {"active": False})
             tally.deactivated += 1
-    return tally, matched
+    return tally, matched, gone
 
 
-def _courses(session: Session, clinic_id: int, courses: list[CourseSpec]) -> Tally:
+def _courses(session: Session, clinic_id: int, courses: list[CourseSpec]) -> tuple[Tally, set[int]]:
     rows = session.scalars(select(Course).where(Course.clinic_id == clinic_id)).all()
 
     def values(index: int, spec: CourseSpec) -> dict[str, Any]:
@@ -218,15 +244,17 @@ def _courses(session: Session, clinic_id: int, courses: list[CourseSpec]) -> Tal
             "sort_order": index,
         }
 
-    tally, _rows = _sync(
+    tally, _rows, gone = _sync(
         session, rows, courses, values, lambda wanted: Course(clinic_id=clinic_id, **wanted)
     )
-    return tally
+    return tally, gone
 
 
-def _staff(session: Session, clinic_id: int, staff: list[StaffSpec], *, now: datetime) -> Tally:
+def _staff(
+    session: Session, clinic_id: int, staff: list[StaffSpec], *, now: datetime
+) -> tuple[Tally, set[int]]:
     rows = session.scalars(select(Staff).where(Staff.clinic_id == clinic_id)).all()
-    tally, members = _sync(
+    tally, members, gone = _sync(
         session,
         rows,
         staff,
@@ -237,7 +265,7 @@ def _staff(session: Session, clinic_id: int, staff: list[StaffSpec], *, now: dat
     for (member, counted), spec in zip(members, staff, strict=True):
         if _shifts(session, member, spec.shifts).changed and not counted:
             tally.updated += 1
-    return tally
+    return tally, gone
 
 
 def _shifts(session: Session, member: Staff, week: Week) -> Tally:
@@ -255,7 +283,7 @@ def _shifts(session: Session, member: Staff, week: Week) -> Tally:
 
 def _beds(session: Session, clinic_id: int, beds: list[BedSpec]) -> Tally:
     rows = session.scalars(select(Bed).where(Bed.clinic_id == clinic_id)).all()
-    tally, _rows = _sync(
+    tally, _rows, _gone = _sync(
         session,
         rows,
         beds,
@@ -267,7 +295,7 @@ def _beds(session: Session, clinic_id: int, beds: list[BedSpec]) -> Tally:
 
 def _media(session: Session, clinic_id: int, names: list[str]) -> Tally:
     rows = session.scalars(select(Media).where(Media.clinic_id == clinic_id)).all()
-    tally, _rows = _sync(
+    tally, _rows, _gone = _sync(
         session,
         rows,
         names,

@@ -1,10 +1,12 @@
 """Reading a clinic's current set-up back as a `Setup` (`uketsuke clinic show`): its active
-rows, as the file would describe them."""
+rows and its closed days from today on, as the file would describe them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,17 +25,21 @@ from backend.clinic_setup.spec import (
 from backend.models import Bed, Clinic, ClosedDay, Course, Media, OpeningHours, Staff, StaffShift
 
 
-def current(session: Session, *, clinic: Clinic) -> Setup:
-    """The clinic's set-up as a file would describe it (active rows only). Not checked: a
-    value the file would refuse is shown as it is, for `apply` to name."""
+def current(session: Session, *, clinic: Clinic, now: datetime) -> Setup:
+    """The clinic's set-up as a file would describe it: active rows, and the closed days
+    from `now`'s day (in the clinic's zone) on, which are the ones `apply` manages. Not
+    checked: a value the file would refuse is shown as it is, for `apply` to name."""
     settings = {key: getattr(clinic, key) for key in ClinicSpec.model_fields}
+    today = now.astimezone(ZoneInfo(clinic.timezone)).date()
     hours = session.execute(
         select(OpeningHours.weekday, OpeningHours.opens_at, OpeningHours.closes_at).where(
             OpeningHours.clinic_id == clinic.id
         )
     )
     closed = session.scalars(
-        select(ClosedDay).where(ClosedDay.clinic_id == clinic.id).order_by(ClosedDay.closed_on)
+        select(ClosedDay)
+        .where(ClosedDay.clinic_id == clinic.id, ClosedDay.closed_on >= today)
+        .order_by(ClosedDay.closed_on)
     )
     return Setup(
         clinic=ClinicSpec.model_construct(**settings),

@@ -3,13 +3,19 @@ what each key means in Japanese for the clinic's staff."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 
 def example(today: date) -> str:
-    """The commented example file for a typical 整骨院, its 年末年始 in `today`'s year."""
-    year = today.year
-    return EXAMPLE.replace("{year}", str(year)).replace("{next_year}", str(year + 1))
+    """The commented example file for a typical 整骨院, its 年末年始 in `today`'s year (the
+    days of it still to come: `apply` refuses a past closed day)."""
+    year_end = [date(today.year, 12, 29) + timedelta(days=n) for n in range(6)]
+    closed = "\n".join(
+        f'[[closed_days]]\ndate = {day.isoformat()}\nreason = "年末年始"\n'
+        for day in year_end
+        if day >= today
+    )
+    return EXAMPLE.replace("{year}", str(today.year)).replace("{closed_days}", closed)
 
 
 EXAMPLE = """\
@@ -23,7 +29,10 @@ EXAMPLE = """\
 #
 # - メニュー・スタッフ・ベッド・来院経路は「名前」で照合します。名前を変えると新しく作られ、
 #   ファイルから消したものは「使用停止」になります（過去の予約・施術録はそのまま残ります）。
-# - 診療時間・休診日・スタッフの勤務時間は、このファイルの内容に置き換わります。
+# - 診療時間・スタッフの勤務時間は、このファイルの内容に置き換わります。
+# - 休診日は今日以降の分だけがこのファイルの内容に置き換わります。過ぎた休診日は記録として
+#   そのまま残ります。今日より前の日付を書くと反映できません（去年のファイルを使うときは、
+#   過ぎた日付を消してください。黙って無視すると、書いたつもりの休診日が抜けてしまうため）。
 # - スタッフのLINE連携や個別の休みは、反映しても変わりません。
 # - 時刻は 24 時間制で "09:00"、時間帯は "09:00-12:00" のように書きます。
 # - 曜日: mon 月 / tue 火 / wed 水 / thu 木 / fri 金 / sat 土 / sun 日（書かない曜日は休み）。
@@ -57,30 +66,8 @@ sat = ["09:00-14:00"]
 sun = []
 
 # 休診日（年末年始・夏季休診・臨時休診）。日付は {year}-12-29 の形で、reason は省略できます。
-[[closed_days]]
-date = {year}-12-29
-reason = "年末年始"
-
-[[closed_days]]
-date = {year}-12-30
-reason = "年末年始"
-
-[[closed_days]]
-date = {year}-12-31
-reason = "年末年始"
-
-[[closed_days]]
-date = {next_year}-01-01
-reason = "年末年始"
-
-[[closed_days]]
-date = {next_year}-01-02
-reason = "年末年始"
-
-[[closed_days]]
-date = {next_year}-01-03
-reason = "年末年始"
-
+# 今日以降の日付だけを書きます（過ぎた休診日は記録として残り、このファイルでは変わりません）。
+{closed_days}
 # メニュー（コース）。この順に患者さまに表示されます。
 #   staff_minutes          施術者がつく時間（分）
 #   machine_minutes        そのあと物療機器だけを使う時間（分、なければ 0）

@@ -1,12 +1,19 @@
 """Reading a set-up file: TOML, then each section and each item on its own, then the names
 and dates given twice, so that one mistake hides no other. Every problem is one line naming
-its place: `courses[2].price_yen: must be 0 or more`."""
+its place: `courses[2].price_yen: must be 0 or more`.
+
+A closed day before today is refused too (`closed_days[0].date: 2025-12-29 is in the
+past`): the file manages the closed days from today on and past ones are kept as history,
+so a past date could only be ignored, and a file that silently means less than it says
+is worse than one to tidy once a year."""
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -25,6 +32,7 @@ from backend.clinic_setup.spec import (
 )
 
 SECTIONS = ("clinic", "hours", "closed_days", "courses", "staff", "beds", "media")
+DEFAULT_ZONE = "Asia/Tokyo"  # a new clinic's, as the clinic table's default
 
 
 class Problems(Exception):
@@ -35,13 +43,15 @@ class Problems(Exception):
         self.lines = lines
 
 
-def read(text: str) -> Setup:
-    """The set-up a file's text describes, or Problems naming every mistake found."""
+def read(text: str, *, now: datetime, zone: str = DEFAULT_ZONE) -> Setup:
+    """The set-up a file's text describes, or Problems naming every mistake found. Closed
+    days before `now`'s day are refused, in the file's zone, or `zone` (the clinic's) when
+    the file names none."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise Problems([f"not TOML: {error}"]) from error
-    return _Reader().setup(data)
+    return _Reader().setup(data, now=now, zone=zone)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,7 +63,7 @@ class _Reader:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def setup(self, data: dict[str, Any]) -> Setup:
+    def setup(self, data: dict[str, Any], *, now: datetime, zone: str) -> Setup:
         self.lines.extend(
             f"{key}: unknown section (use {', '.join(SECTIONS)})"
             for key in data
@@ -62,6 +72,14 @@ class _Reader:
         clinic = self.one(ClinicSpec, data.get("clinic"), "clinic")
         hours = self.one(Week, data.get("hours"), "hours")
         closed = self.many(ClosedDaySpec, data.get("closed_days", []), "closed_days")
+        named = clinic.timezone if clinic is not None else None
+        today = now.astimezone(ZoneInfo(named or zone)).date()
+        self.lines.extend(
+            f"closed_days[{index}].date: {day.on.isoformat()} is in the past"
+            " (past closed days are kept as they are: delete it from the file)"
+            for index, day in closed
+            if day.on < today
+        )
         courses = self.many(CourseSpec, data.get("courses", []), "courses")
         staff = self.many(StaffSpec, data.get("staff", []), "staff")
         beds = self.many(BedSpec, data.get("beds", []), "beds")
