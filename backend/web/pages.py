@@ -113,6 +113,7 @@ def _today(
                 "day": today.day_label(day),
                 "bookings": today.bookings_on(session, clinic=clinic, day=day, now=now),
                 "takings": today.takings(session, clinic=clinic, day=day),
+                "walk_ins": today.walk_ins(session, clinic=clinic, day=day),
                 "requests": today.waiting_requests(session, clinic=clinic, now=now),
                 "alerts": alerts.alerts(session, clinic=clinic, now=now),
                 "calls": alerts.owed_calls(session, clinic=clinic, now=now),

@@ -88,6 +88,44 @@ def bookings_on(session: Session, *, clinic: Clinic, day: date, now: datetime) -
     return [_desk_row(item, zone, now, paid.get(item.id)) for item in found]
 
 
+@dataclass(frozen=True)
+class WalkIn:
+    """A visit of the day without a booking, as the desk reads it."""
+
+    visit_id: int
+    patient_id: int
+    time: str
+    patient: str
+    course: str
+    staff: str
+    paid: str
+
+
+def walk_ins(session: Session, *, clinic: Clinic, day: date) -> list[WalkIn]:
+    """The visits of the clinic's local `day` made without a booking, by time."""
+    zone = ZoneInfo(clinic.timezone)
+    starts, ends = _day_span(day, zone)
+    query = (
+        select(Visit)
+        .options(selectinload(Visit.patient), selectinload(Visit.course), selectinload(Visit.staff))
+        .where(Visit.clinic_id == clinic.id, Visit.booking_id.is_(None))
+        .where(Visit.visited_at >= starts, Visit.visited_at < ends)
+        .order_by(Visit.visited_at, Visit.id)
+    )
+    return [
+        WalkIn(
+            visit_id=visit.id,
+            patient_id=visit.patient_id,
+            time=visit.visited_at.astimezone(zone).strftime("%H:%M"),
+            patient=visit.patient.name,
+            course=visit.course.name if visit.course else "—",
+            staff=visit.staff.name if visit.staff else "—",
+            paid=f"{visit.copay_yen + visit.self_pay_yen:,}円",
+        )
+        for visit in session.scalars(query)
+    ]
+
+
 def takings(session: Session, *, clinic: Clinic, day: date) -> Takings:
     """The visits of the clinic's local `day` (walk-ins too) and the desk's takings."""
     starts, ends = _day_span(day, ZoneInfo(clinic.timezone))

@@ -106,6 +106,7 @@ def test_bookings_that_have_started_offer_arrival_with_the_courses_price(
     assert "/arrived" not in row(page, day.evening)
     assert "/arrived" not in row(page, day.request)
     assert "本日の来院 <strong>0名</strong>" in page
+    assert "walk-ins-heading" not in page  # no walk-in today: no empty list
 
 
 def test_arrival_completes_the_booking_and_records_what_was_paid(
@@ -283,6 +284,12 @@ def test_takings_count_walk_ins_and_leave_out_tickets_and_the_insurers_part(
     )
     page = web.get("/").text
     assert "本日の来院 <strong>2名</strong>・窓口でのお会計 <strong>3,200円</strong>" in page
+    listed = page.split('id="walk-ins-heading"')[1]
+    assert '予約なしの来院 <span class="count">1件</span>' in page
+    assert "10:30" in listed
+    assert "2,000円" in listed
+    assert "7,000円" not in listed  # yesterday's walk-in
+    assert f'href="/patients/{day.morning.patient_id}/visits/' in listed
 
 
 @pytest.mark.parametrize(
