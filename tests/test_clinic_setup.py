@@ -906,6 +906,27 @@ def test_a_booking_before_now_is_not_listed(session: Session):
     assert reapply(session, clinic_id, without, jst(2026, 12, 7, 9, 30)).stranded == []
 
 
+def test_a_staff_members_shorter_shifts_list_the_bookings_they_no_longer_cover(
+    session: Session,
+):
+    clinic_id = applying.apply(session, clinic=None, setup=setup_of(STRANDING), now=NOW).clinic_id
+    evening = booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 15), "佐藤 次郎")
+    booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 10), "佐藤 次郎")  # still on shift
+    booked(session, clinic_id, "保険施術", jst(2026, 12, 7, 16), "山田 太郎")  # shifts unchanged
+    mornings_only = edited(
+        STRANDING,
+        (
+            'name = "佐藤 次郎"\n\n[staff.shifts]\nmon = ["09:00-12:00", "15:00-20:00"]',
+            'name = "佐藤 次郎"\n\n[staff.shifts]\nmon = ["09:00-12:00"]',
+        ),
+    )
+    summary = reapply(session, clinic_id, mornings_only)
+    assert [(item.booking_id, item.reasons) for item in summary.stranded] == [
+        (evening, (("「佐藤 次郎」の勤務時間外", "outside the staff member's new shifts"),))
+    ]
+    assert reapply(session, clinic_id, mornings_only).stranded == []
+
+
 def test_closing_on_holidays_lists_the_bookings_on_one(session: Session):
     open_on_holidays = edited(
         STRANDING, ('phone = "03-1234-5678"', 'phone = "03-1234-5678"\nholidays_closed = false')

@@ -107,7 +107,9 @@ def apply(session: Session, *, clinic: Clinic | None, setup: Setup, now: datetim
         session, clinic.id, setup.closed_days, today=today
     )
     summary.tallies["courses"], changes.courses = _courses(session, clinic.id, setup.courses)
-    summary.tallies["staff"], changes.staff = _staff(session, clinic.id, setup.staff, now=now)
+    summary.tallies["staff"], changes.staff, changes.shifts = _staff(
+        session, clinic.id, setup.staff, now=now
+    )
     summary.tallies["beds"] = _beds(session, clinic.id, setup.beds)
     summary.tallies["media"] = _media(session, clinic.id, setup.media)
     session.flush()
@@ -252,7 +254,8 @@ def _courses(session: Session, clinic_id: int, courses: list[CourseSpec]) -> tup
 
 def _staff(
     session: Session, clinic_id: int, staff: list[StaffSpec], *, now: datetime
-) -> tuple[Tally, set[int]]:
+) -> tuple[Tally, set[int], set[int]]:
+    """The tally, the staff made inactive, and the staff whose shifts changed."""
     rows = session.scalars(select(Staff).where(Staff.clinic_id == clinic_id)).all()
     tally, members, gone = _sync(
         session,
@@ -262,10 +265,13 @@ def _staff(
         lambda wanted: Staff(clinic_id=clinic_id, created_at=now, **wanted),
     )
     session.flush()  # ids for the new members' shifts
+    reshifted: set[int] = set()
     for (member, counted), spec in zip(members, staff, strict=True):
-        if _shifts(session, member, spec.shifts).changed and not counted:
-            tally.updated += 1
-    return tally, gone
+        if _shifts(session, member, spec.shifts).changed:
+            reshifted.add(member.id)
+            if not counted:
+                tally.updated += 1
+    return tally, gone, reshifted
 
 
 def _shifts(session: Session, member: Staff, week: Week) -> Tally:

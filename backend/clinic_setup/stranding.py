@@ -1,7 +1,7 @@
 """Future bookings an apply strands: for a course or a staff member it made inactive, on a
-day it closed, or outside the opening hours it set. They are listed for staff to move or
-cancel (the カルテ's 日時を変更 / キャンセル), never changed here: which patient to call, and
-what to offer them, is the clinic's decision.
+day it closed, outside the opening hours it set, or outside a staff member's new shifts.
+They are listed for staff to move or cancel (the カルテ's 日時を変更 / キャンセル), never
+changed here: which patient to call, and what to offer them, is the clinic's decision.
 
 Only what the apply changed is looked at, so a booking an earlier apply stranded is not
 listed again, and an apply that changes nothing reads no bookings at all.
@@ -26,6 +26,7 @@ from backend.models import (
     OpeningHours,
     Patient,
     Staff,
+    StaffShift,
 )
 
 # Bookings still to come: a completed or cancelled one strands nobody.
@@ -35,6 +36,7 @@ _FUTURE = (
         Booking.id,
         Booking.starts_at,
         Booking.ends_at,
+        Booking.staff_ends_at,
         Booking.course_id,
         Booking.staff_id,
         Booking.nominated,
@@ -62,13 +64,16 @@ class Changes:
 
     courses: set[int] = field(default_factory=set)  # made inactive
     staff: set[int] = field(default_factory=set)  # made inactive
+    shifts: set[int] = field(default_factory=set)  # staff whose shifts changed
     closed: dict[date, str | None] = field(default_factory=dict)  # newly closed, with reasons
     hours: bool = False  # the opening hours or the clinic's zone changed
     holidays: bool = False  # 祝日は休診 turned on
 
     def __bool__(self) -> bool:
         """Whether any of it changed."""
-        return bool(self.courses or self.staff or self.closed or self.hours or self.holidays)
+        return bool(
+            self.courses or self.staff or self.shifts or self.closed or self.hours or self.holidays
+        )
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,10 @@ def stranded(
         return []
     zone = ZoneInfo(clinic.timezone)
     hours = _hours(session, clinic.id) if changes.hours else {}
+    shifts = _shifts(session, changes.shifts - changes.staff)
     found = []
     for row in session.execute(_FUTURE, {"clinic_id": clinic.id, "now": now}):
-        reasons = _reasons(row, changes, hours, zone)
+        reasons = _reasons(row, changes, hours, zone) + _off_shift(row, shifts, zone)
         if reasons:
             starts = row.starts_at.astimezone(zone)
             found.append(Stranded(row.id, starts, row.patient, tuple(reasons)))
@@ -110,6 +116,35 @@ def _hours(session: Session, clinic_id: int) -> dict[int, list[tuple[time, time]
     for weekday, opens_at, closes_at in rows:
         ranges.setdefault(weekday, []).append((opens_at, closes_at))
     return ranges
+
+
+def _shifts(session: Session, staff_ids: set[int]) -> dict[int, dict[int, list[tuple[time, time]]]]:
+    """The new shifts of these staff members: staff id → weekday → ranges."""
+    found: dict[int, dict[int, list[tuple[time, time]]]] = {staff_id: {} for staff_id in staff_ids}
+    if not staff_ids:
+        return found
+    rows = session.execute(
+        select(
+            StaffShift.staff_id, StaffShift.weekday, StaffShift.starts_at, StaffShift.ends_at
+        ).where(StaffShift.staff_id.in_(staff_ids))
+    )
+    for staff_id, weekday, starts_at, ends_at in rows:
+        found[staff_id].setdefault(weekday, []).append((starts_at, ends_at))
+    return found
+
+
+def _off_shift(
+    row: Any, shifts: dict[int, dict[int, list[tuple[time, time]]]], zone: ZoneInfo
+) -> list[Reason]:
+    """Whether the booking's staff member, whose shifts changed, no longer works its
+    hands-on time (start to staff end)."""
+    week = shifts.get(row.staff_id)
+    if week is None:
+        return []
+    starts, ends = row.starts_at.astimezone(zone), row.staff_ends_at.astimezone(zone)
+    if _inside(week.get(starts.weekday(), []), starts, ends):
+        return []
+    return [(f"「{row.staff}」の勤務時間外", "outside the staff member's new shifts")]
 
 
 def _reasons(
