@@ -9,7 +9,6 @@ The composition root calls `karte.install(app)` after `pages.install(app)`, whos
 from __future__ import annotations
 
 import dataclasses
-import re
 from datetime import datetime
 from typing import Annotated
 
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from backend import audit, patients
 from backend.api import deps
-from backend.api.types import MAX_ID
 from backend.errors import Invalid, NotFound
 from backend.models import Clinic
 from backend.web import (
@@ -29,6 +27,7 @@ from backend.web import (
     clinics,
     cookies,
     desk,
+    form_text,
     karte_booking,
     karte_form,
     karte_identity,
@@ -58,7 +57,6 @@ NOTICES = {
 }
 LISTED = "search list"  # the audit detail of a patient shown in the search list
 QUERY_LENGTH = 100
-_ID = re.compile(r"[0-9]{1,10}")
 
 
 def install(app: FastAPI) -> None:
@@ -161,7 +159,13 @@ def karte_page(
         move=params.get("move", "")[:QUERY_LENGTH],
     )
     return _show(
-        request, web_session, _number(patient_id), store=store, now=now, notice=notice, asked=asked
+        request,
+        web_session,
+        form_text.number(patient_id),
+        store=store,
+        now=now,
+        notice=notice,
+        asked=asked,
     )
 
 
@@ -184,7 +188,7 @@ def walk_in(
     form open and nothing recorded."""
     web_session = auth.signed_in(request, now)
     auth.check_form(web_session, csrf)
-    number = _number(patient_id)
+    number = form_text.number(patient_id)
     entry, paid = desk.read(None, {"copay": copay, "self_pay": self_pay, "ticket": ticket})
     if paid is None:
         return _show(
@@ -225,7 +229,7 @@ def save_karte(
     input kept."""
     web_session = auth.signed_in(request, now)
     auth.check_form(web_session, form.csrf)
-    number = _number(patient_id)
+    number = form_text.number(patient_id)
     errors: dict[str, str] = {}
     if number is not None:
         try:
@@ -326,11 +330,3 @@ def _show(
         "genders": karte_identity.GENDER_CHOICES,
     }
     return pages.render(request, "patient.html", web_session, status_code=status_code, **context)
-
-
-def _number(text: str) -> int | None:
-    """A patient id from the path, or None for anything that cannot be one."""
-    if not _ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ID else None

@@ -119,7 +119,7 @@ def offer(
         staff_id = form_text.number(asked.staff)
         default_day = first + timedelta(days=_interval(course))
         action = f"/patients/{patient.id}/bookings"
-    day = _day(asked.day) if asked.day else None
+    day = form_text.day(asked.day) if asked.day else None
     found = Offer(
         day=(day or default_day).isoformat(),
         first_day=first.isoformat(),
@@ -274,13 +274,6 @@ def _interval(course: Course | None) -> int:
     if course is None or not course.revisit_interval_days:
         return DEFAULT_DAYS_AHEAD
     return course.revisit_interval_days
-
-
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
 
 
 def _moment(text: str) -> datetime | None:

@@ -23,7 +23,7 @@ from backend.api import schemas
 from backend.conversation import words
 from backend.errors import Invalid
 from backend.models import Gender, Likelihood, Patient
-from backend.web import karte_identity
+from backend.web import form_text, karte_identity
 
 CONSENT_LABELS = {
     "consent_line": "LINE",
@@ -181,8 +181,8 @@ def refused(exc: Invalid) -> dict[str, str]:
 
 
 def _raw(form: KarteForm) -> dict[str, Any]:
-    raw: dict[str, Any] = {name: _text(getattr(form, name)) for name in TEXT_FIELDS}
-    raw["name"] = _text(form.name) or ""  # a short name, not a cleared one: see _message
+    raw: dict[str, Any] = {name: form_text.text(getattr(form, name)) for name in TEXT_FIELDS}
+    raw["name"] = form_text.text(form.name) or ""  # a short name, not a cleared one: see _message
     raw["gender"] = form.gender
     raw |= karte_identity.raw(form.birth_on, form.media_id)
     for name in ("email", "postal_code"):
@@ -192,12 +192,6 @@ def _raw(form: KarteForm) -> dict[str, Any]:
     raw["tags"] = [tag.strip() for tag in TAG_SEPARATORS.split(form.tags) if tag.strip()]
     raw["next_visit_likelihood"] = form.next_visit_likelihood
     return raw | {name: getattr(form, name) for name in CONSENT_LABELS}
-
-
-def _text(value: str) -> str | None:
-    # Browsers send a textarea's line breaks as CRLF; the API's rules allow only LF.
-    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    return value or None
 
 
 def messages(details: list[ErrorDetails]) -> dict[str, str]:

@@ -8,7 +8,6 @@ media as the LINE registration lists them, plus the patient's own if it is no lo
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.dialogue import facts
 from backend.models import Clinic, Gender, Patient
-from backend.web import today
+from backend.web import form_text, today
 
 GENDER_WORDS = {
     Gender.FEMALE: "女性",
@@ -36,7 +35,6 @@ BIRTH_RANGE_ERROR = "生年月日は1900年1月1日以降の日付で入力し�
 CHOOSE_ERROR = "一覧から選んでください。"
 
 # What a date field posts (2026-11-30), and what a keyboard may type where it is not one.
-_DAY = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
 _NUMBER = re.compile(r"[0-9]{1,20}")  # ASCII only: int() would take "١" but not "²"
 
 
@@ -68,13 +66,13 @@ def raw(birth_on: str, media_id: str) -> dict[str, Any]:
     what cannot be read is left to `refusals` (the birthday) or to the API's rules."""
     text = media_id.strip()
     medium = int(text) if _NUMBER.fullmatch(text) else text or None
-    return {"birth_on": _day(birth_on), "media_id": medium}
+    return {"birth_on": form_text.day(birth_on), "media_id": medium}
 
 
 def refusals(birth_on: str, media_id: str, offered: Choices) -> dict[str, str]:
     """Japanese messages by field for what the API's rules let through."""
     errors: dict[str, str] = {}
-    birth_error = _birth_error(_plain(birth_on), offered.today)
+    birth_error = _birth_error(form_text.plain(birth_on), offered.today)
     if birth_error:
         errors["birth_on"] = birth_error
     if media_id.strip() not in {value for value, _ in offered.media}:
@@ -90,27 +88,12 @@ def verified(changes: dict[str, Any], patient: Patient, *, confirmed: bool) -> d
     return changes
 
 
-def _plain(text: str) -> str:
-    # Full-width digits are what a Japanese keyboard often types.
-    return unicodedata.normalize("NFKC", text).strip()
-
-
 def _birth_error(text: str, today_on: date) -> str | None:
     if not text:
         return None  # unknown
-    if _DAY.fullmatch(text) is None:
+    if form_text.DAY.fullmatch(text) is None:
         return BIRTH_FORMAT_ERROR
-    born = _day(text)
+    born = form_text.day(text)
     if born is None:
         return BIRTH_MISSING_ERROR
     return BIRTH_FUTURE_ERROR if born > today_on else None
-
-
-def _day(text: str) -> date | None:
-    found = _DAY.fullmatch(_plain(text))
-    if found is None:
-        return None
-    try:
-        return date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return None

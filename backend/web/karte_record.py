@@ -10,10 +10,8 @@ touches, and the page shows that history. Opening the page is an audited read
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,7 +54,6 @@ DAY_ERROR = "日付は「2026-11-30」のように入力してください。"
 REFUSED_ERROR = "保存できませんでした。入力内容を確かめてください。入力はそのまま残っています。"
 AMOUNT_ERROR = "金額は0以上の整数（円）で入力してください。なしは0です。"
 FORM_TEXT = 10_000
-_DAY = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
 
 
 class RecordForm(BaseModel):
@@ -192,11 +189,11 @@ def _visit(session: Session, clinic: Clinic, patient_id: int, visit_id: int) -> 
 
 def _raw(form: RecordForm) -> tuple[dict[str, Any], dict[str, str]]:
     """The form as the API's amendment would send it, and what cannot be read at all."""
-    raw: dict[str, Any] = {name: _text(getattr(form, name)) for name in TEXT_FIELDS}
+    raw: dict[str, Any] = {name: form_text.text(getattr(form, name)) for name in TEXT_FIELDS}
     errors: dict[str, str] = {}
     for name in DAY_FIELDS:
-        text = unicodedata.normalize("NFKC", getattr(form, name)).strip()
-        raw[name] = _day(text) if text else None
+        text = form_text.plain(getattr(form, name))
+        raw[name] = form_text.day(text) if text else None
         if text and raw[name] is None:
             errors[name] = DAY_ERROR
     raw["outcome"] = form.outcome
@@ -205,21 +202,6 @@ def _raw(form: RecordForm) -> tuple[dict[str, Any], dict[str, str]]:
         if raw[column] is None:
             errors[column] = AMOUNT_ERROR
     return raw, errors
-
-
-def _text(value: str) -> str | None:
-    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    return value or None
-
-
-def _day(text: str) -> date | None:
-    found = _DAY.fullmatch(text)
-    if found is None:
-        return None
-    try:
-        return date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return None
 
 
 def _amendment(item: VisitAmendment, zone: ZoneInfo) -> Amendment:
