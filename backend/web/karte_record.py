@@ -165,6 +165,8 @@ def save(
     field). Nothing is written when a field is refused, or when nothing changed."""
     visit = _visit(session, clinic, patient_id, visit_id)
     raw, errors = _raw(form)
+    # A blank reason is fine when nothing changed, so the API's rules (which require one)
+    # check a stand-in; whether the reason is needed is decided once the changes are known.
     try:
         checked = schemas.VisitAmend.model_validate(raw | {"reason": form.reason.strip() or "-"})
     except ValidationError as exc:
