@@ -25,7 +25,6 @@ from backend import booking, notify
 from backend.errors import DomainError, IllegalTransition, Invalid, SlotUnavailable
 from backend.models import (
     Booking,
-    BookingStatus,
     Clinic,
     Course,
     Party,
@@ -34,7 +33,7 @@ from backend.models import (
     Staff,
     Visit,
 )
-from backend.web import form_text, today
+from backend.web import form_text, karte_view, today
 from backend.web.answers import ACTOR
 
 DEFAULT_DAYS_AHEAD = 7  # the next visit's day when the course says nothing
@@ -182,7 +181,7 @@ def upcoming(
     found = session.get(Booking, booking_id)
     if found is None or found.patient_id != patient.id or found.starts_at < now:
         return None
-    return found if found.status in (BookingStatus.REQUESTED, BookingStatus.CONFIRMED) else None
+    return found if found.status in karte_view.UPCOMING else None
 
 
 def _moving(moved: Booking | None, zone: ZoneInfo) -> Moving | None:
