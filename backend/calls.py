@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,9 +29,10 @@ class Call(NamedTuple):
     patient_id: int | None
     booking_id: int | None
     outcome: CallOutcome
-    last_step: str | None
+    last_step: str | None  # the conversation's step
     started_at: datetime
     ended_at: datetime | None
+    state_data: dict[str, Any] | None  # what the step remembers
 
 
 def to_follow_up(session: Session, *, clinic_id: int, now: datetime) -> Sequence[CallLog]:

@@ -59,8 +59,10 @@ def record(
     payload: dict[str, Any],
     now: datetime,
     clinic_id: int | None = None,
+    handled_at: datetime | None = None,
 ) -> int | None:
-    """Store the event and return its id; None when (source, external_id) was seen before."""
+    """Store the event and return its id; None when (source, external_id) was seen before.
+    `handled_at`: the event was handled as it was recorded (a phone turn's answer)."""
     values = {
         "clinic_id": clinic_id,
         "source": source,
@@ -70,6 +72,8 @@ def record(
         "received_at": now,
         "attempts": 0,
     }
+    if handled_at is not None:
+        values["processed_at"] = handled_at
     connection = session.connection()
     return connection.execute(_INSERTS[connection.dialect.name], values).scalar()
 

@@ -7,11 +7,22 @@ and is answered with the TwiML kept from the first time: the conversation never 
 twice. The TwiML depends on the attendant's answer, so the work is done before answering,
 not after as for LINE; what the attendant queued (an SMS, a note to the staff group) is
 sent after the answer, by the outbox.
+
+Most turns only talk: a menu key, a day asked for, a question asked again. When this
+process answered the call's previous turn, it remembers what that turn left (`Left`, one
+per app:
+the call's row, the clinic's facts, the conversation's state, the caller), and a turn
+that needs no effect is answered from it: the step is recorded with its TwiML and the
+call's state written, two statements in one short transaction, where a turn through the
+database reads the clinic, the call and the caller first. Any other turn (an effect, a
+call another process answered last, a step sent again) goes through the database.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from backend import inbox, outbox
 from backend.api.deps import Store
-from backend.conversation.model import Dialed, Event, Reply, Transfer
+from backend.conversation.model import Dialed, Event, Hangup, Reply, Transfer
 from backend.dialogue import phone
 from backend.models import InboundEvent
 from backend.settings import Settings
@@ -30,6 +41,8 @@ from telephony import clinics, twiml
 log = logging.getLogger(__name__)
 
 SOURCE = "twilio"
+# Calls whose last turn a `Left` remembers: far more than a clinic's lines ring at once.
+LEFT_CALLS = 4096
 
 
 @dataclass(frozen=True)
@@ -59,27 +72,123 @@ class Step:
     form: dict[str, str]  # as Twilio sent it, kept in the inbox
 
 
-def answer(store: Store, step: Step, *, settings: Settings, now: datetime) -> Answer:
-    """The TwiML for a step; for a step seen before, the TwiML it was answered with."""
+def answer(
+    store: Store, step: Step, *, settings: Settings, now: datetime, left: Left | None = None
+) -> Answer:
+    """The TwiML for a step; for a step seen before, the TwiML it was answered with.
+    `left`: what this process's last turns of calls left (the app's), else nothing."""
+    left = left if left is not None else Left(size=0)
+    before = left.get(step.call_sid, step.turn - 1)
+    if before is not None:
+        talked = phone.talk(before, call_sid=step.call_sid, event=step.event, now=now)
+        if talked is not None and talked.after is not None and _renders(talked, settings):
+            return _talk(store, step, talked, left, settings=settings, now=now)
     with store.transaction() as session:
         clinic = clinics.resolved(session, configured=settings.twilio.clinic_id, called=step.called)
-        clinic_id = clinic.id
-        external_id = f"{step.call_sid}:{step.turn}"
-        event_id = inbox.record(
-            session,
-            source=SOURCE,
-            external_id=external_id,
-            kind=step.kind,
-            payload={"form": step.form},
-            now=now,
-            clinic_id=clinic_id,
-        )
+        event_id = _record(session, step, clinic.id, now)
         if event_id is None:
-            return Answer(_answered_before(session, external_id, settings), new=False)
-        replies = _replies(session, clinic, step, settings, now)
-        document = twiml.render(replies, line=line(settings, step), next_turn=step.turn + 1)
+            return Answer(_answered_before(session, _external_id(step), settings), new=False)
+        answered = _replies(session, clinic, step, settings, now)
+        document = twiml.render(
+            answered.replies, line=line(settings, step), next_turn=step.turn + 1
+        )
         _keep(session, event_id, {"form": step.form, "twiml": document}, now)
-        return Answer(document, new=True, queued=outbox.take_queued(session))
+        queued = outbox.take_queued(session)
+    left.put(step.call_sid, step.turn, answered.after)
+    return Answer(document, new=True, queued=queued)
+
+
+def _talk(
+    store: Store,
+    step: Step,
+    talked: phone.Answered,
+    left: Left,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> Answer:
+    """A turn that only talks, from what the call's last turn left in this process: the
+    step recorded with its TwiML and the call's state written, in one short transaction
+    and two statements. A call that ended meanwhile just hangs up."""
+    after = talked.after
+    assert after is not None
+    document = twiml.render(talked.replies, line=line(settings, step), next_turn=step.turn + 1)
+    with store.transaction() as session:
+        event_id = _record(session, step, after.clinic.clinic.id, now, twiml=document)
+        if event_id is None:
+            return Answer(_answered_before(session, _external_id(step), settings), new=False)
+        if not phone.keep(session, after):
+            document = twiml.render((Hangup(),), line=line(settings, step), next_turn=0)
+            _keep(session, event_id, {"form": step.form, "twiml": document}, now)
+            left.forget(step.call_sid)
+            return Answer(document, new=True)
+    left.put(step.call_sid, step.turn, after)
+    return Answer(document, new=True)
+
+
+def _renders(talked: phone.Answered, settings: Settings) -> bool:
+    """Whether a turn's replies can be answered as they are: a transfer with no staff
+    phone to ring is answered as a transfer nobody picked up, which `_replies` does."""
+    return bool(settings.twilio.staff_numbers) or _transfer_at(talked.replies) is None
+
+
+def _external_id(step: Step) -> str:
+    return f"{step.call_sid}:{step.turn}"
+
+
+def _record(
+    session: Session, step: Step, clinic_id: int, now: datetime, *, twiml: str | None = None
+) -> int | None:
+    """Record the step in the inbox (None: seen before); with its TwiML when known."""
+    payload: dict[str, Any] = {"form": step.form}
+    if twiml is not None:
+        payload["twiml"] = twiml
+    return inbox.record(
+        session,
+        source=SOURCE,
+        external_id=_external_id(step),
+        kind=step.kind,
+        payload=payload,
+        now=now,
+        clinic_id=clinic_id,
+        handled_at=now if twiml is not None else None,
+    )
+
+
+class Left:
+    """What the last turn of each recent call left, in this process: the next turn of the
+    call, when it only talks, needs nothing from the database. Only the turn right after
+    is answered from it; a call whose turns another process answered, or a step sent
+    again, goes through the database."""
+
+    def __init__(self, size: int = LEFT_CALLS) -> None:
+        self.size = size
+        self._calls: OrderedDict[str, tuple[int, phone.After]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, call_sid: str, turn: int) -> phone.After | None:
+        """What turn `turn` of the call left, if this process answered it last."""
+        with self._lock:
+            found = self._calls.get(call_sid)
+        return found[1] if found is not None and found[0] == turn else None
+
+    def put(self, call_sid: str, turn: int, after: phone.After | None) -> None:
+        with self._lock:
+            if after is None:
+                self._calls.pop(call_sid, None)
+                return
+            self._calls[call_sid] = (turn, after)
+            self._calls.move_to_end(call_sid)
+            while len(self._calls) > self.size:
+                self._calls.popitem(last=False)
+
+    def forget(self, call_sid: str | None = None) -> None:
+        """Forget a call (it ended), or every call."""
+        with self._lock:
+            if call_sid is None:
+                self._calls.clear()
+            else:
+                self._calls.pop(call_sid, None)
 
 
 def line(settings: Settings, step: Step) -> twiml.Line:
@@ -95,8 +204,8 @@ def line(settings: Settings, step: Step) -> twiml.Line:
 
 def _handle(
     session: Session, clinic: clinics.Resolved, step: Step, event: Event, now: datetime
-) -> tuple[Reply, ...]:
-    return phone.handle(
+) -> phone.Answered:
+    return phone.answer(
         session,
         clinic_id=clinic.id,
         call_sid=step.call_sid,
@@ -109,17 +218,17 @@ def _handle(
 
 def _replies(
     session: Session, clinic: clinics.Resolved, step: Step, settings: Settings, now: datetime
-) -> tuple[Reply, ...]:
+) -> phone.Answered:
     """The attendant's answer; a transfer with no staff phone configured is answered at
     once as a transfer nobody picked up."""
-    replies = _handle(session, clinic, step, step.event, now)
-    transfer = _transfer_at(replies)
+    answered = _handle(session, clinic, step, step.event, now)
+    transfer = _transfer_at(answered.replies)
     if transfer is None or settings.twilio.staff_numbers:
-        return replies
+        return answered
     after = _handle(session, clinic, step, Dialed(answered=False), now)
-    if _transfer_at(after) is not None:
+    if _transfer_at(after.replies) is not None:
         raise TransferLoop("the attendant transferred again after an unanswered transfer")
-    return replies[:transfer] + after
+    return phone.Answered(answered.replies[:transfer] + after.replies, after.after)
 
 
 def _transfer_at(replies: tuple[Reply, ...]) -> int | None:
@@ -164,9 +273,12 @@ def end(
     form: dict[str, str],
     settings: Settings,
     now: datetime,
+    left: Left | None = None,
 ) -> bool:
     """Record how a call ended and tell the attendant; whether that queued messages to send
     (a missed call's alert and text-back), False too when Twilio had told us before."""
+    if left is not None:
+        left.forget(call_sid)
     with store.transaction() as session:
         clinic_id = clinics.resolve(session, configured=settings.twilio.clinic_id, called=called)
         event_id = inbox.record(

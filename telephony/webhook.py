@@ -97,6 +97,7 @@ async def status(request: Request) -> Response:
             form=dict(form),
             settings=_settings(request),
             now=_now(request),
+            left=_left(request),
         )
     except Exception as error:
         # Not a 2xx: nothing was committed, Twilio's debugger shows the failure, and a
@@ -210,7 +211,12 @@ async def _step(
     )
     try:
         answer = await run_in_threadpool(
-            turns.answer, request.app.state.store, step, settings=settings, now=_now(request)
+            turns.answer,
+            request.app.state.store,
+            step,
+            settings=settings,
+            now=_now(request),
+            left=_left(request),
         )
     except Exception as error:
         # Rolled back. The type only: exception texts can carry what the caller said.
@@ -239,6 +245,14 @@ async def _verified(request: Request, path: str) -> MultiDict | Response:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def _left(request: Request) -> turns.Left:
+    """What the app's last turns of calls left (made on the first call, on the event loop)."""
+    left: turns.Left | None = getattr(request.app.state, "phone_turns_left", None)
+    if left is None:
+        left = request.app.state.phone_turns_left = turns.Left()
+    return left
 
 
 def _now(request: Request) -> datetime:

@@ -95,7 +95,24 @@ def load(
 ) -> Facts:
     """Facts for one event; `now` is converted to the clinic's zone. `known`: the clinic's
     facts read earlier in this transaction, with nothing changed since."""
-    base = known or clinic_facts(session, clinic_id)
+    return of(
+        known or clinic_facts(session, clinic_id),
+        now=now,
+        patient=patient,
+        actor=actor,
+        subject=subject,
+    )
+
+
+def of(
+    base: ClinicFacts,
+    *,
+    now: datetime,
+    patient: PatientInfo | None = None,
+    actor: str = "",
+    subject: str = "",
+) -> Facts:
+    """Facts for one event from clinic facts already at hand: no database at all."""
     return Facts(
         now=now.astimezone(base.zone),
         clinic=base.clinic,

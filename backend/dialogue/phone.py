@@ -1,9 +1,11 @@
 """Phone calls: the attendant's conversation for one call, and what happens when it ends.
 
-The two functions are the contract with telephony/: `handle` answers each turn (what to
-say, and what to listen for, or transfer, or hang up), `call_ended` takes Twilio's status
-callback. Both keep the call log (`CallLog`, one row per CallSid): who called, how far
-they got (`last_step`, the conversation's state after each turn), the outcome, and the
+The contract with telephony/: `answer` (or `handle`) answers each turn (what to say, and
+what to listen for, or transfer, or hang up), `talk` and `keep` answer a turn that only
+talks from what the last turn left (no reads, one write), `call_ended` takes Twilio's
+status callback. They keep the call log (`CallLog`, one row per CallSid): who called, how
+far they got (`last_step`, the conversation's step after each turn, with `state_data`, what
+the step remembers: the call's conversation lives on its row), the outcome, and the
 duration — the input of the phone KPIs.
 
 A call that ends with nothing done for the caller is missed (Twilio never connected it,
@@ -13,10 +15,11 @@ short alert, and a mobile caller who has not opted out gets one text-back SMS.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete
+from sqlalchemy import CursorResult, Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from backend import notify
@@ -24,12 +27,11 @@ from backend.calls import Call
 from backend.conversation import phone
 from backend.conversation import phone_common as states
 from backend.conversation import phone_texts as texts
-from backend.conversation.model import Event, Facts, Hangup, PatientInfo, Reply
+from backend.conversation.model import Event, Facts, Hangup, PatientInfo, Reply, State
 from backend.dialogue import facts, phone_effects, runner
 from backend.dialogue import phone_calls as calls
-from backend.models import CallOutcome, Clinic, ConversationState
+from backend.models import CallLog, CallOutcome, Clinic
 
-CHANNEL = "phone"
 # Twilio statuses of a call that never reached the attendant.
 NOT_CONNECTED = frozenset({"no-answer", "busy", "failed", "canceled"})
 # Hanging up here is hanging up during the greeting: a missed call, not an abandoned one.
@@ -37,6 +39,25 @@ GREETING_STEPS = frozenset({None, states.IDLE, states.GREETING, states.CONFIRM_C
 # Where a caller who has heard the hours may hang up content: the menu after them, the end.
 SETTLED_STEPS = frozenset({states.MENU, states.ANYTHING_ELSE, states.GOODBYE})
 TWILIO_STATUS_LENGTH = 24
+
+
+@dataclass(frozen=True)
+class After:
+    """What a turn left, for the next turn of the call (`talk`): the call's row, the
+    clinic's facts the turn used, the conversation's state, and who the caller is."""
+
+    call_id: int
+    clinic: facts.ClinicFacts
+    state: State
+    patient: PatientInfo | None
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One turn's answer, and what it left (None when the call was already over)."""
+
+    replies: tuple[Reply, ...]
+    after: After | None
 
 
 def handle(
@@ -49,15 +70,39 @@ def handle(
     now: datetime,
     config_token: str | None = None,
 ) -> tuple[Reply, ...]:
-    """Answer one turn of a call: what to say, and what to listen for (or transfer, hang up).
+    """Answer one turn of a call: what to say, and what to listen for (or transfer, hang up)."""
+    return answer(
+        session,
+        clinic_id=clinic_id,
+        call_sid=call_sid,
+        caller=caller,
+        event=event,
+        now=now,
+        config_token=config_token,
+    ).replies
+
+
+def answer(
+    session: Session,
+    *,
+    clinic_id: int,
+    call_sid: str,
+    caller: str,
+    event: Event,
+    now: datetime,
+    config_token: str | None = None,
+) -> Answered:
+    """`handle`, with what the turn left for the next one.
 
     `caller` is the caller's number as Twilio gives it (E.164, or "" when withheld);
-    `config_token` the clinic's, when the caller read it in this transaction."""
+    `config_token` the clinic's, when the caller read it in this transaction. The
+    conversation is kept on the call's row: its step in `last_step`, what the step
+    remembers in `state_data`."""
     call, patient = calls.answering(
         session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now
     )
     if call.ended_at is not None:  # a late request of a call that is over
-        return (Hangup(),)
+        return Answered((Hangup(),), None)
 
     # Read once a turn: no phone effect changes what the clinic tells callers (a booking
     # replaces its schedule token, not its config token).
@@ -65,26 +110,52 @@ def handle(
     # The first facts name the caller read with the call's row; after an effect, which
     # may link one, the row is read again.
     first: list[PatientInfo | None] = [patient]
+    last: list[Facts] = []
 
     def load() -> Facts:
         known = first.pop() if first else calls.patient_info(session, call)
-        return facts.load(
-            session, clinic_id=clinic_id, now=now, patient=known, subject=call_sid, known=clinic
-        )
+        last[:] = [facts.of(clinic, now=now, patient=known, subject=call_sid)]
+        return last[0]
 
-    replies, state = runner.converse(
+    state = State(call.last_step or phone.TABLE.start, call.state_data or {})
+    replies, state = runner.run(
         session,
-        clinic_id=clinic_id,
-        channel=CHANNEL,
-        subject=call_sid,
+        state=state,
         event=event,
-        now=now,
         table=phone.TABLE,
         facts=load,
         performers=phone_effects.PERFORMERS,
     )
-    calls.change(session, call, last_step=state)
-    return replies
+    calls.change(session, call, last_step=state.name, state_data=dict(state.data))
+    return Answered(replies, After(call.id, clinic, state, last[0].patient))
+
+
+def talk(before: After, *, call_sid: str, event: Event, now: datetime) -> Answered | None:
+    """The next turn of a call from what the last one left, without the database: for a
+    turn that only talks (most do: a menu key, a question asked again). None when the
+    turn needs an effect; `answer` then takes it. What it left is written by `keep`."""
+    known = facts.of(before.clinic, now=now, patient=before.patient, subject=call_sid)
+    step = phone.TABLE.step(before.state, event, known)
+    if step.effect is not None:
+        return None
+    return Answered(step.replies, replace(before, state=step.state))
+
+
+# Built once and run on the connection, like the call's other statements (phone_calls).
+_LOG = cast(Table, CallLog.__table__)
+_KEEP = (
+    update(_LOG)
+    .where(_LOG.c.id == bindparam("call_id"), _LOG.c.ended_at.is_(None))
+    .values(last_step=bindparam("step"), state_data=bindparam("data", type_=_LOG.c.state_data.type))
+)
+
+
+def keep(session: Session, after: After) -> bool:
+    """Write the state a `talk` turn left on the call's row; False when the call has
+    ended meanwhile (its status callback came first): the turn then just hangs up."""
+    values = {"call_id": after.call_id, "step": after.state.name, "data": dict(after.state.data)}
+    result = session.connection().execute(_KEEP, values)
+    return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def call_ended(
@@ -121,8 +192,8 @@ def call_ended(
         duration_seconds=duration_seconds,
         twilio_status=status[:TWILIO_STATUS_LENGTH],
         outcome=call.outcome,
+        state_data=None,  # the conversation is over; last_step keeps how far it got
     )
-    _forget_conversation(session, clinic_id, call_sid)
 
 
 def _nothing_done(call: Call) -> bool:
@@ -150,18 +221,3 @@ def _follow_up(session: Session, call: Call, now: datetime) -> None:
         now=now,
         patient_id=call.patient_id,
     )
-
-
-# Built once and run on the connection: every call ends with it, and the ORM's bulk
-# delete (with its session synchronisation) cost more than the statement.
-_STATES = cast(Table, ConversationState.__table__)
-_FORGET = delete(_STATES).where(
-    _STATES.c.clinic_id == bindparam("clinic_id"),
-    _STATES.c.channel == CHANNEL,
-    _STATES.c.subject == bindparam("subject"),
-)
-
-
-def _forget_conversation(session: Session, clinic_id: int, call_sid: str) -> None:
-    """A call's conversation is over for good; its call log keeps how far it got."""
-    session.connection().execute(_FORGET, {"clinic_id": clinic_id, "subject": call_sid})

@@ -140,6 +140,7 @@ def _insert(session: Session, *, clinic_id: int, call_sid: str, caller: str, now
         last_step=None,
         started_at=now,
         ended_at=None,
+        state_data=None,
     )
     connection = session.connection()
     values = call._asdict()

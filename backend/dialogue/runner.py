@@ -55,6 +55,25 @@ def converse(
     state = State(row.state, row.data)
     if row.updated_at < now - IDLE_RESET:
         state = State(table.start)
+    replies, state = run(
+        session, state=state, event=event, table=table, facts=facts, performers=performers
+    )
+    values = {"row_id": row.id, "new_state": state.name, "new_data": dict(state.data), "now": now}
+    session.connection().execute(_SAVE, values)
+    return Turn(replies, state.name)
+
+
+def run(
+    session: Session,
+    *,
+    state: State,
+    event: Event,
+    table: Table,
+    facts: FactsLoader,
+    performers: Mapping[str, Performer],
+) -> tuple[tuple[Reply, ...], State]:
+    """One event through `table` from `state`, its effects performed on `session`; the
+    answers and the state it leaves. Where the state is kept is the caller's business."""
     replies: list[Reply] = []
     current = facts()
     for _ in range(MAX_EFFECTS):
@@ -69,9 +88,7 @@ def converse(
         current = facts()
     else:
         raise EffectLoop(f"{table.name}: more than {MAX_EFFECTS} effects for one event")
-    values = {"row_id": row.id, "new_state": state.name, "new_data": dict(state.data), "now": now}
-    session.connection().execute(_SAVE, values)
-    return Turn(tuple(replies), state.name)
+    return tuple(replies), state
 
 
 # Built once, as plain statements: every event of every conversation runs them, and the

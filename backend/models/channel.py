@@ -110,7 +110,10 @@ class CallLog(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id", ondelete="SET NULL"))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"))
     outcome: Mapped[CallOutcome] = mapped_column(str_enum(CallOutcome))
+    # The conversation's step after the last turn (how far the caller got), and what the
+    # step remembers (cleared when the call ends).
     last_step: Mapped[str | None] = mapped_column(String(64))
+    state_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     twilio_status: Mapped[str | None] = mapped_column(String(24))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

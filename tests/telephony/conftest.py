@@ -127,11 +127,12 @@ class Attendant:
     # Whether each turn queues a message (as a booking's staff card would).
     queues: bool = False
 
-    def handle(self, session: Session, *, event: Event, **context: Any) -> tuple[Reply, ...]:
+    def answer(self, session: Session, *, event: Event, **context: Any) -> phone.Answered:
+        """As phone.answer, leaving nothing for a next turn: every turn is scripted."""
         self.events.append(event)
         self.turns.append(context)
         self._queue(session, context)
-        return self.script.pop(0) if self.script else self.default
+        return phone.Answered(self.script.pop(0) if self.script else self.default, None)
 
     def call_ended(self, session: Session, **context: Any) -> None:
         self.ended.append(context)
@@ -191,6 +192,6 @@ def twilio(app: FastAPI) -> Twilio:
 @pytest.fixture
 def attendant(monkeypatch: pytest.MonkeyPatch) -> Attendant:
     attendant = Attendant()
-    monkeypatch.setattr(phone, "handle", attendant.handle)
+    monkeypatch.setattr(phone, "answer", attendant.answer)
     monkeypatch.setattr(phone, "call_ended", attendant.call_ended)
     return attendant

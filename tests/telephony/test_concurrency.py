@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.conversation.model import Event, Expect, Reply, Say, Text
+from backend.conversation.model import Event, Expect, Say, Text
 from backend.db import Database
 from backend.dialogue import phone
 from backend.models import InboundEvent
@@ -28,12 +28,12 @@ def test_concurrent_deliveries_of_one_turn_advance_the_conversation_once(
         make_clinic(session)
     heard: list[Event] = []
 
-    def slow(session: Session, *, event: Event, **context: Any) -> tuple[Reply, ...]:
+    def slow(session: Session, *, event: Event, **context: Any) -> phone.Answered:
         heard.append(event)
         time.sleep(0.05)  # the other deliveries arrive while this one is being handled
-        return (Say(f"{len(heard)}回目の答えです。"), Expect())
+        return phone.Answered((Say(f"{len(heard)}回目の答えです。"), Expect()), None)
 
-    monkeypatch.setattr(phone, "handle", slow)
+    monkeypatch.setattr(phone, "answer", slow)
     step = turns.Step(
         call_sid=CALL,
         turn=1,

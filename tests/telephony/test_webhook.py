@@ -241,7 +241,7 @@ def test_a_failure_inside_the_attendant_is_rolled_back_and_answered_with_an_apol
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(session: Session, *, call_sid: str, **context: Any) -> tuple[()]:
+    def broken(session: Session, *, call_sid: str, **context: Any) -> phone.Answered:
         session.add(
             CallLog(
                 clinic_id=clinic.id,
@@ -253,7 +253,7 @@ def test_a_failure_inside_the_attendant_is_rolled_back_and_answered_with_an_apol
         session.flush()
         raise RuntimeError("the caller said 腰が痛い")
 
-    monkeypatch.setattr(phone, "handle", broken)
+    monkeypatch.setattr(phone, "answer", broken)
 
     response = twilio.answer(1, SpeechResult="腰が痛い")
 
