@@ -245,15 +245,35 @@ def is_open(session: Session, *, clinic: ClinicRules, now: datetime) -> bool:
     today = local.date()
     if clinic.holidays_closed and is_holiday(today):
         return False
+    moment = local.time().replace(tzinfo=None)
+    return any(opens <= moment < closes for opens, closes in _hours_on(session, clinic, today))
+
+
+Hours = tuple[tuple[time, time], ...]
+_hours_cache: OrderedDict[tuple[int, str, date], Hours] = OrderedDict()
+
+
+def _hours_on(session: Session, clinic: ClinicRules, day: date) -> Hours:
+    """The day's opening ranges (none on a closed day), kept while the clinic's config token
+    is unchanged, as the schedule's fixed part is: every call asks on its first turn."""
+    key = (clinic.id, clinic.config_token, day)
+    with _cache_lock:
+        found = _hours_cache.get(key)
+        if found is not None:
+            _hours_cache.move_to_end(key)
+            return found
     # On the connection: two small reads of rows no phone turn changes, which the ORM's
     # statement handling (and autoflush) would cost more than.
     connection = session.connection()
-    params = {"clinic_id": clinic.id, "day": today}
-    if connection.execute(_CLOSED_ON, params).first() is not None:
-        return False
-    moment = local.time().replace(tzinfo=None)
-    hours = connection.execute(_HOURS, {"clinic_id": clinic.id, "weekday": today.weekday()})
-    return any(opens <= moment < closes for opens, closes in hours)
+    hours: Hours = ()
+    if connection.execute(_CLOSED_ON, {"clinic_id": clinic.id, "day": day}).first() is None:
+        found_hours = connection.execute(_HOURS, {"clinic_id": clinic.id, "weekday": day.weekday()})
+        hours = tuple((opens, closes) for opens, closes in found_hours)
+    with _cache_lock:
+        _hours_cache[key] = hours
+        while len(_hours_cache) > CACHE_SIZE:
+            _hours_cache.popitem(last=False)
+    return hours
 
 
 def _days(first_day: date, last_day: date) -> list[date]:
@@ -426,3 +446,4 @@ def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
         _fixed_cache.clear()
+        _hours_cache.clear()

@@ -107,13 +107,13 @@ def answer(
     # Read once a turn: no phone effect changes what the clinic tells callers (a booking
     # replaces its schedule token, not its config token).
     clinic = facts.clinic_facts(session, clinic_id, token=config_token)
-    # The first facts name the caller read with the call's row; after an effect, which
-    # may link one, the row is read again.
-    first: list[PatientInfo | None] = [patient]
+    # The first facts name the caller read with the call's row. An effect may link one:
+    # after it, the caller is read again when the row, as the turn last wrote it, names
+    # someone else (every write of it goes through calls.change, which keeps it).
     last: list[Facts] = []
 
     def load() -> Facts:
-        known = first.pop() if first else calls.patient_info(session, call)
+        known = patient if not last else _caller_now(session, call, last[0].patient)
         last[:] = [facts.of(clinic, now=now, patient=known, subject=call_sid)]
         return last[0]
 
@@ -128,6 +128,14 @@ def answer(
     )
     calls.change(session, call, last_step=state.name, state_data=dict(state.data))
     return Answered(replies, After(call.id, clinic, state, last[0].patient))
+
+
+def _caller_now(session: Session, call: Call, before: PatientInfo | None) -> PatientInfo | None:
+    """Who the caller is after an effect: as before unless the call's row changed it."""
+    row = calls.current(session, call.call_sid)
+    if row is not None and row.patient_id == (before.id if before is not None else None):
+        return before
+    return calls.patient_info(session, call)
 
 
 def talk(before: After, *, call_sid: str, event: Event, now: datetime) -> Answered | None:

@@ -38,8 +38,8 @@ MAX_LISTED = 5  # read aloud one by one: more than this is a call for staff
 PERFORMERS: dict[str, Performer] = {}
 
 
-def _performs(name: str) -> Callable[[calls.Body], calls.Body]:
-    return calls.performer(PERFORMERS, name)
+def _performs(name: str, *, reads: bool = False) -> Callable[[calls.Body], calls.Body]:
+    return calls.performer(PERFORMERS, name, reads=reads)
 
 
 def _local(facts: Facts, moment: datetime) -> str:
@@ -156,7 +156,7 @@ def _callers_booking(session: Session, facts: Facts, call: Call, booking_id: obj
     return found
 
 
-@_performs(effects.LIST_BOOKINGS)
+@_performs(effects.LIST_BOOKINGS, reads=True)
 def _list(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str, Any]:
     call = calls.of(session, facts)
     number = calls.caller(call)

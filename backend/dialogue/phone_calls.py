@@ -81,6 +81,12 @@ def _remember(session: Session, call: Call) -> Call:
     return call
 
 
+def current(session: Session, call_sid: str) -> Call | None:
+    """The call's row as this transaction last read or wrote it; None when not kept (not
+    read yet, or a refused effect rolled it back)."""
+    return _kept(session).get(call_sid)
+
+
 def forget(session: Session) -> None:
     """Drop the call rows kept for this transaction: they are read again when needed."""
     session.info.pop(_ROWS, None)
@@ -282,16 +288,22 @@ def text(
 Body = common.Body
 
 
-def performer(performers: dict[str, Performer], name: str) -> Callable[[Body], Body]:
+def performer(
+    performers: dict[str, Performer], name: str, *, reads: bool = False
+) -> Callable[[Body], Body]:
     """Register `body` as the performer of effect `name`. It runs in a savepoint, so a
     refusal of the domain (DomainError) leaves nothing half done and becomes a failed
-    Result naming its code."""
+    Result naming its code. An effect that only `reads` has nothing to undo: it runs
+    without one (a savepoint is two statements)."""
 
     def register(body: Body) -> Body:
         def perform(session: Session, facts: Facts, effect: Effect) -> Result:
             try:
-                with session.begin_nested():
+                if reads:
                     found = body(session, facts, effect.args)
+                else:
+                    with session.begin_nested():
+                        found = body(session, facts, effect.args)
             except DomainError as err:
                 forget(session)  # what the effect changed was rolled back
                 return Result(name, ok=False, data=common.refusal(err))

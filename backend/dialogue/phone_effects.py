@@ -38,11 +38,11 @@ PERFORMERS: dict[str, Performer] = {
 }
 
 
-def _performs(name: str) -> Callable[[calls.Body], calls.Body]:
-    return calls.performer(PERFORMERS, name)
+def _performs(name: str, *, reads: bool = False) -> Callable[[calls.Body], calls.Body]:
+    return calls.performer(PERFORMERS, name, reads=reads)
 
 
-@_performs(effects.STATUS)
+@_performs(effects.STATUS, reads=True)
 def _status(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str, Any]:
     """Open or closed now, the caller's number, and the one カルテ it belongs to (if one)."""
     call = calls.of(session, facts)

@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.booking import schedule
-from backend.models import Clinic, ClosedDay
+from backend.models import Clinic, ClosedDay, OpeningHours
 from tests.factories import make_clinic
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -68,3 +69,23 @@ def test_a_clinic_open_on_holidays_is_open_on_one(session: Session, clinic: Clin
     holiday = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 
     assert schedule.is_open(session, clinic=clinic, now=holiday)
+
+
+def test_a_change_of_hours_or_closed_days_is_seen_at_once(session: Session, clinic: Clinic) -> None:
+    tuesday_ten = datetime(2026, 11, 24, 10, 0, tzinfo=JST)
+    assert schedule.is_open(session, clinic=clinic, now=tuesday_ten)  # and kept for the day
+    session.add(ClosedDay(clinic_id=clinic.id, closed_on=tuesday_ten.date()))
+    session.flush()  # a new config token: the kept hours of the day no longer count
+    session.refresh(clinic)
+    assert not schedule.is_open(session, clinic=clinic, now=tuesday_ten)
+    thursday = datetime(2026, 11, 26, 10, 0, tzinfo=JST)
+    assert schedule.is_open(session, clinic=clinic, now=thursday)
+    for hours in session.scalars(
+        select(OpeningHours).where(
+            OpeningHours.clinic_id == clinic.id, OpeningHours.weekday == thursday.weekday()
+        )
+    ):
+        session.delete(hours)
+    session.flush()
+    session.refresh(clinic)
+    assert not schedule.is_open(session, clinic=clinic, now=thursday)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.dialogue import forgetting
-from backend.models import ConversationState
+from backend.models import CallLog, CallOutcome, ConversationState
 from reminders import steps
 from tests.conftest import SessionStore
 from tests.factories import NOW, make_clinic
@@ -58,3 +58,34 @@ def test_the_worker_forgets_hourly(session: Session) -> None:
 
     assert subjects(session) == []
     assert forget.interval == timedelta(hours=1)
+
+
+def test_a_call_whose_end_never_came_has_its_conversation_cleared_after_a_day(
+    session: Session,
+) -> None:
+    clinic = make_clinic(session)
+    for sid, began in (("CAold", NOW - timedelta(days=1, minutes=1)), ("CAnow", NOW)):
+        session.add(
+            CallLog(
+                clinic_id=clinic.id,
+                call_sid=sid,
+                outcome=CallOutcome.IN_PROGRESS,
+                last_step="book_name",
+                state_data={"name": "ヤマダ"},
+                started_at=began,
+            )
+        )
+    session.flush()
+
+    assert forgetting.forget_idle(session, now=NOW) == 1
+
+    rows = session.execute(
+        select(CallLog.call_sid, CallLog.last_step, CallLog.state_data)
+        .order_by(CallLog.call_sid)
+        .execution_options(populate_existing=True)
+    ).all()
+    # How far the caller got stays: it is the call log's, not the conversation's.
+    assert [tuple(row) for row in rows] == [
+        ("CAnow", "book_name", {"name": "ヤマダ"}),
+        ("CAold", "book_name", None),
+    ]
