@@ -79,18 +79,25 @@ def record(
 
 
 def record_many(
-    connection: Connection, *, source: str, rows: Sequence[NewEvent], clinic_id: int | None = None
+    connection: Connection,
+    *,
+    source: str,
+    rows: Sequence[NewEvent],
+    clinic_id: int | None = None,
+    handled_at: datetime | None = None,
 ) -> set[str]:
     """Store several events in one statement, on a connection in a transaction; the
-    external ids that were new (an id seen before, or twice among `rows`, is stored once)."""
+    external ids that were new (an id seen before, or twice among `rows`, is stored once).
+    `handled_at`: the events were handled as they were recorded (a phone turn's answer)."""
     payload, stamp = _processors(connection.dialect)
+    handled = stamp(handled_at) if handled_at is not None else None
     new: set[str] = set()
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         part = rows[start : start + _ROWS_PER_INSERT]
         values: list[Any] = []
         for row in part:
             values += (clinic_id, source, row.external_id, row.kind)
-            values += (payload(row.payload), stamp(row.received_at), 0)
+            values += (payload(row.payload), stamp(row.received_at), 0, handled)
         sql = _insert_many(len(part), connection.dialect.paramstyle)
         new.update(connection.exec_driver_sql(sql, tuple(values)).scalars())
     return new
@@ -99,8 +106,17 @@ def record_many(
 # record_many runs on every webhook. Through SQLAlchemy's statement handling each row cost
 # more than the database's own work for it; the statement is plain SQL for the driver,
 # with the values converted by the columns' own types, as SQLAlchemy would convert them.
-_COLUMNS = ("clinic_id", "source", "external_id", "kind", "payload", "received_at", "attempts")
-_ROWS_PER_INSERT = 500  # 3,500 values: well inside SQLite's limit on one statement's
+_COLUMNS = (
+    "clinic_id",
+    "source",
+    "external_id",
+    "kind",
+    "payload",
+    "received_at",
+    "attempts",
+    "processed_at",
+)
+_ROWS_PER_INSERT = 500  # 4,000 values: well inside SQLite's limit on one statement's
 
 
 @functools.cache

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from backend import inbox, outbox
@@ -87,12 +87,14 @@ def answer(
         clinic = clinics.resolved(session, configured=settings.twilio.clinic_id, called=step.called)
         event_id = _record(session, step, clinic.id, now)
         if event_id is None:
-            return Answer(_answered_before(session, _external_id(step), settings), new=False)
+            return Answer(
+                _answered_before(session.connection(), _external_id(step), settings), new=False
+            )
         answered = _replies(session, clinic, step, settings, now)
         document = twiml.render(
             answered.replies, line=line(settings, step), next_turn=step.turn + 1
         )
-        _keep(session, event_id, {"form": step.form, "twiml": document}, now)
+        _keep(session.connection(), event_id, {"form": step.form, "twiml": document}, now)
         queued = outbox.take_queued(session)
     left.put(step.call_sid, step.turn, answered.after)
     return Answer(document, new=True, queued=queued)
@@ -113,17 +115,31 @@ def _talk(
     after = talked.after
     assert after is not None
     document = twiml.render(talked.replies, line=line(settings, step), next_turn=step.turn + 1)
-    with store.transaction() as session:
-        event_id = _record(session, step, after.clinic.clinic.id, now, twiml=document)
-        if event_id is None:
-            return Answer(_answered_before(session, _external_id(step), settings), new=False)
-        if not phone.keep(session, after):
+    with store.held() as held, held.transaction() as connection:
+        # The state first: a step sent again writes the same state (the same answer from
+        # the same last turn), and the inbox then answers it as the first time.
+        going_on = phone.keep(connection, after)
+        if not going_on:
             document = twiml.render((Hangup(),), line=line(settings, step), next_turn=0)
-            _keep(session, event_id, {"form": step.form, "twiml": document}, now)
-            left.forget(step.call_sid)
-            return Answer(document, new=True)
-    left.put(step.call_sid, step.turn, after)
+        recorded = inbox.record_many(
+            connection,
+            source=SOURCE,
+            rows=[_new_event(step, document, now)],
+            clinic_id=after.clinic.clinic.id,
+            handled_at=now,
+        )
+        if not recorded:
+            return Answer(_answered_before(connection, _external_id(step), settings), new=False)
+    if going_on:
+        left.put(step.call_sid, step.turn, after)
+    else:
+        left.forget(step.call_sid)
     return Answer(document, new=True)
+
+
+def _new_event(step: Step, document: str, now: datetime) -> inbox.NewEvent:
+    payload = {"form": step.form, "twiml": document}
+    return inbox.NewEvent(_external_id(step), step.kind, payload, now)
 
 
 def _renders(talked: phone.Answered, settings: Settings) -> bool:
@@ -136,22 +152,16 @@ def _external_id(step: Step) -> str:
     return f"{step.call_sid}:{step.turn}"
 
 
-def _record(
-    session: Session, step: Step, clinic_id: int, now: datetime, *, twiml: str | None = None
-) -> int | None:
-    """Record the step in the inbox (None: seen before); with its TwiML when known."""
-    payload: dict[str, Any] = {"form": step.form}
-    if twiml is not None:
-        payload["twiml"] = twiml
+def _record(session: Session, step: Step, clinic_id: int, now: datetime) -> int | None:
+    """Record the step in the inbox (None: seen before); its TwiML is kept once known."""
     return inbox.record(
         session,
         source=SOURCE,
         external_id=_external_id(step),
         kind=step.kind,
-        payload=payload,
+        payload={"form": step.form},
         now=now,
         clinic_id=clinic_id,
-        handled_at=now if twiml is not None else None,
     )
 
 
@@ -248,13 +258,13 @@ _KEEP = (
 )
 
 
-def _keep(session: Session, event_id: int, payload: dict[str, Any], now: datetime) -> None:
+def _keep(connection: Connection, event_id: int, payload: dict[str, Any], now: datetime) -> None:
     """Store the step's TwiML with it, and mark it handled."""
-    session.connection().execute(_KEEP, {"event_id": event_id, "kept": payload, "handled_at": now})
+    connection.execute(_KEEP, {"event_id": event_id, "kept": payload, "handled_at": now})
 
 
-def _answered_before(session: Session, external_id: str, settings: Settings) -> str:
-    payload = session.scalar(_PAYLOAD, {"external_id": external_id})
+def _answered_before(connection: Connection, external_id: str, settings: Settings) -> str:
+    payload = connection.execute(_PAYLOAD, {"external_id": external_id}).scalar()
     document = payload.get("twiml") if isinstance(payload, dict) else None
     if isinstance(document, str):
         return document
@@ -289,6 +299,7 @@ def end(
             payload={"form": form},
             now=now,
             clinic_id=clinic_id,
+            handled_at=now,  # it is, in this transaction, or not recorded at all
         )
         if event_id is None:
             return False
@@ -301,5 +312,4 @@ def end(
             duration_seconds=duration_seconds,
             now=now,
         )
-        inbox.take(session, event_id=event_id, now=now)
         return outbox.take_queued(session)

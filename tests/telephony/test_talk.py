@@ -65,7 +65,7 @@ def test_a_turn_that_only_talks_reads_nothing(
     with statements(session) as seen:
         response = twilio.answer(1, Digits="1")  # 予約: the attendant asks when
     assert response.status_code == 200
-    assert seen == ["INSERT INTO inbound_event", "UPDATE call_log SET"]
+    assert seen == ["UPDATE call_log SET", "INSERT INTO inbound_event"]
     row = call_row(session)
     assert row.last_step == states.BOOK_WHEN
     assert row.state_data is not None
