@@ -148,19 +148,25 @@ def _insert_many(count: int, paramstyle: str) -> str:
     )
 
 
+# Built once and run on the session's connection: every kick of the outbox asks it first
+# (bot.inbound), mostly to find nothing, and building the select cost more than running it.
+_PENDING = (
+    select(
+        InboundEvent.id,
+        InboundEvent.clinic_id,
+        InboundEvent.received_at,
+        InboundEvent.payload,
+    )
+    .where(InboundEvent.source == bindparam("source"), InboundEvent.processed_at.is_(None))
+    .order_by(InboundEvent.id)
+    .limit(bindparam("limit"))
+)
+
+
 def pending(session: Session, *, source: str, limit: int) -> Sequence[Row[Any]]:
     """Unhandled events of a source, oldest first: id, clinic_id, received_at, payload."""
-    return session.execute(
-        select(
-            InboundEvent.id,
-            InboundEvent.clinic_id,
-            InboundEvent.received_at,
-            InboundEvent.payload,
-        )
-        .where(InboundEvent.source == source, InboundEvent.processed_at.is_(None))
-        .order_by(InboundEvent.id)
-        .limit(limit)
-    ).all()
+    params = {"source": source, "limit": limit}
+    return session.connection().execute(_PENDING, params).all()
 
 
 _TAKE = (

@@ -14,12 +14,13 @@ out (`clinic.line_paused_until`) are not claimed until the pause ends (reminders
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, and_, or_, select, update
+from sqlalchemy import Row, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend import outbox
@@ -77,6 +78,71 @@ class Drained:
     lost: list[int] = field(default_factory=list)  # rows another worker took over
 
 
+# The statements below are built once and run as plain statements on the session's
+# connection: the web process drains after LINE webhooks and phone calls' requests
+# (dispatch.Kick), and building them afresh, then loading OutboxMessage objects only to
+# copy them into Jobs, cost more than twice the CPU of the rest of a drain of one row.
+# Times and enums are bound with their columns' types: stored exactly as the ORM does.
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_CLINIC = cast(Table, Clinic.__table__)
+_C = _OUTBOX.c
+_NOW = bindparam("now", type_=_C.due_at.type)
+_STALE = bindparam("stale", type_=_C.claimed_at.type)  # now - lease
+
+# Pending and due, or a LINE row claimed by a worker whose lease ran out.
+_DUE = or_(
+    and_(_C.status == OutboxStatus.PENDING, _C.due_at <= _NOW),
+    and_(_C.status == OutboxStatus.SENDING, _C.claimed_at <= _STALE, _C.channel.in_(RESENDABLE)),
+)
+# Not a LINE row of a clinic whose monthly LINE quota is used up.
+_NOT_PAUSED = or_(
+    _C.channel != Channel.LINE,
+    _C.clinic_id.not_in(select(_CLINIC.c.id).where(_CLINIC.c.line_paused_until > _NOW)),
+)
+_CHANNELS = bindparam("channels", expanding=True, type_=_C.channel.type)
+_CANDIDATES = (
+    select(_C.id, _C.batch_key)
+    .where(_C.channel.in_(_CHANNELS), _DUE, _NOT_PAUSED)
+    .order_by(_C.due_at, _C.id)
+    .limit(bindparam("limit"))
+    # PostgreSQL: rows another drain is claiming right now are skipped, not waited on.
+    .with_for_update(skip_locked=True)
+)
+# What a Job is made of, returned by the UPDATEs that take the rows (due_at to sort them).
+_JOB = (
+    _C.id,
+    _C.clinic_id,
+    _C.channel,
+    _C.recipient,
+    _C.payload,
+    _C.retry_key,
+    _C.attempts,
+    _C.claimed_at,
+    _C.batch_key,
+    _C.due_at,
+)
+# What taking a row sets, singly or with its batch.
+_TAKEN = {"status": OutboxStatus.SENDING, "claimed_at": _NOW}
+# Conditional on still being due: of two drains racing for a row, the second's UPDATE
+# re-reads it after the first commits and matches nothing (both databases).
+_TAKE = (
+    update(_OUTBOX)
+    .where(_C.id.in_(bindparam("ids", expanding=True)), _DUE)
+    .values(_TAKEN)
+    .returning(*_JOB)
+)
+_TAKE_BATCH = multicast.taking(due=_DUE, values=_TAKEN, returning=_JOB)
+_GIVE_UP = (
+    update(_OUTBOX)
+    .where(
+        _C.status == OutboxStatus.SENDING,
+        _C.claimed_at <= _STALE,
+        _C.channel.not_in(RESENDABLE),
+    )
+    .values(status=OutboxStatus.UNCERTAIN, last_error=INTERRUPTED)
+)
+
+
 def claim(
     store: Store,
     *,
@@ -89,93 +155,31 @@ def claim(
     `sending` by this drain and return them."""
     if not channels:
         return []
+    due = {"now": now, "stale": now - lease}
     with store.transaction() as session:
-        _give_up_interrupted(session, now - lease)
-        candidates = session.execute(
-            select(OutboxMessage.id, OutboxMessage.batch_key)
-            .where(OutboxMessage.channel.in_(channels), _due(now, lease), _not_paused(now))
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .limit(limit)
-            # PostgreSQL: rows another drain is claiming right now are skipped, not waited on.
-            .with_for_update(skip_locked=True)
+        connection = session.connection()
+        # A crash while sending an SMS or email leaves it unknowable whether it went out:
+        # it is marked uncertain for staff rather than risk sending it twice.
+        connection.execute(_GIVE_UP, due)
+        candidates = connection.execute(
+            _CANDIDATES, {**due, "channels": channels, "limit": limit}
         ).all()
-        rows = _rows(session, _take_all(session, candidates, now, lease))
-        multicast.form(session, rows)
-        return [_job(row) for row in rows]
+        rows = sorted(_take_all(session, candidates, due), key=lambda row: (row.due_at, row.id))
+        batches = multicast.form(connection, rows)
+        return [_job(row, batches.get(row.id, row.batch_key)) for row in rows]
 
 
-def _due(now: datetime, lease: timedelta = LEASE) -> Any:
-    """Pending and due, or a LINE row claimed by a worker whose lease ran out."""
-    return or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
-        and_(
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at <= now - lease,
-            OutboxMessage.channel.in_(RESENDABLE),
-        ),
-    )
-
-
-def _not_paused(now: datetime) -> Any:
-    """Not a LINE row of a clinic whose monthly LINE quota is used up."""
-    paused = select(Clinic.id).where(Clinic.line_paused_until > now)
-    return or_(OutboxMessage.channel != Channel.LINE, OutboxMessage.clinic_id.not_in(paused))
-
-
-def _take_all(session: Session, candidates: Any, now: datetime, lease: timedelta) -> list[int]:
+def _take_all(session: Session, candidates: Any, due: dict[str, Any]) -> list[Row[Any]]:
+    """Take the single candidates in one UPDATE, then each batch among them whole."""
     singles = [row_id for row_id, batch_key in candidates if batch_key is None]
-    taken = _take(session, singles, now, lease)
+    connection = session.connection()
+    taken = list(connection.execute(_TAKE, {**due, "ids": singles})) if singles else []
     for batch_key in dict.fromkeys(key for _, key in candidates if key is not None):
-        taken += multicast.take(session, batch_key, due=_due(now, lease), now=now)
+        taken += multicast.take(session, batch_key, statement=_TAKE_BATCH, params=due)
     return taken
 
 
-def _give_up_interrupted(session: Session, stale: datetime) -> None:
-    """A crash while sending an SMS or email leaves it unknowable whether it went out:
-    mark it uncertain for staff rather than risk sending it twice."""
-    _rowcount(
-        session,
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at <= stale,
-            OutboxMessage.channel.not_in(RESENDABLE),
-        )
-        .values(status=OutboxStatus.UNCERTAIN, last_error=INTERRUPTED),
-    )
-
-
-def _take(session: Session, ids: list[int], now: datetime, lease: timedelta) -> list[int]:
-    # Conditional on still being due: of two drains racing for a row, the second's
-    # UPDATE re-reads it after the first commits and matches nothing (both databases).
-    statement = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), _due(now, lease))
-        .values(status=OutboxStatus.SENDING, claimed_at=now)
-        .returning(OutboxMessage.id)
-    )
-    options = {"synchronize_session": False}
-    return list(session.scalars(statement, execution_options=options)) if ids else []
-
-
-def _rowcount(session: Session, statement: Update) -> int:
-    """Run an UPDATE that bypasses the session's objects; how many rows it changed."""
-    options = {"synchronize_session": False}
-    result = cast("CursorResult[Any]", session.execute(statement, execution_options=options))
-    return result.rowcount
-
-
-def _rows(session: Session, ids: list[int]) -> list[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(query)) if ids else []
-
-
-def _job(row: OutboxMessage) -> Job:
+def _job(row: Row[Any], batch_key: str | None) -> Job:
     assert row.claimed_at is not None
     return Job(
         id=row.id,
@@ -186,7 +190,7 @@ def _job(row: OutboxMessage) -> Job:
         retry_key=row.retry_key,
         attempts=row.attempts,
         claimed_at=row.claimed_at,
-        batch_key=row.batch_key,
+        batch_key=batch_key,
     )
 
 
@@ -214,7 +218,10 @@ def _settle_alike(
 ) -> None:
     job, result = alike[0]
     values = _values(job, result, now)
-    settled = set(session.scalars(_settled([job for job, _ in alike], values)))
+    params = {f"new_{name}": value for name, value in values.items()}
+    params |= {"ids": [job.id for job, _ in alike], "claim": job.claimed_at}
+    statement = _settling(tuple(sorted(values)))
+    settled = set(session.connection().execute(statement, params).scalars())
     for job, result in alike:
         if job.id in settled:
             _count(drained, result, values["status"])
@@ -223,18 +230,20 @@ def _settle_alike(
             drained.lost.append(job.id)
 
 
-def _settled(jobs: list[Job], values: dict[str, Any]) -> Any:
+@functools.cache
+def _settling(columns: tuple[str, ...]) -> Update:
+    """The UPDATE that settles rows by setting `columns` (each `new_<column>`), built once
+    per set of columns: each kind of outcome sets its own, with values of its own."""
     # Only while the claim is still ours: past the lease another drain may own the row.
     return (
-        update(OutboxMessage)
+        update(_OUTBOX)
         .where(
-            OutboxMessage.id.in_([job.id for job in jobs]),
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at == jobs[0].claimed_at,
+            _C.id.in_(bindparam("ids", expanding=True)),
+            _C.status == OutboxStatus.SENDING,
+            _C.claimed_at == bindparam("claim", type_=_C.claimed_at.type),
         )
-        .values(**values)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
+        .values({name: bindparam(f"new_{name}", type_=_C[name].type) for name in columns})
+        .returning(_C.id)
     )
 
 

@@ -22,11 +22,10 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Row, Table, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from backend import outbox
@@ -46,22 +45,24 @@ USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 _NAMESPACE = uuid.UUID("6f1d2c4e-8a53-4c1b-9e0f-2b7d5a9c3e41")
 
 
-def form(session: Session, rows: Sequence[OutboxMessage]) -> None:
-    """Give rows with the same message (per clinic) a shared batch key, 500 at most each."""
-    groups: dict[tuple[int, str], list[OutboxMessage]] = defaultdict(list)
+def form(connection: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
+    """Give claimed rows with the same message (per clinic) a shared batch key, 500 at most
+    each; the keys given, by row id."""
+    groups: dict[tuple[int, str], list[Row[Any]]] = defaultdict(list)
     for row in rows:
         if _eligible(row):
             groups[(row.clinic_id, _digest(row.payload))].append(row)
+    keys: dict[int, str] = {}
     for members in groups.values():
         if len(members) < 2 or not _one_request(members[0].payload):
             continue
         members.sort(key=lambda row: row.id)
         for start in range(0, len(members), MAX_RECIPIENTS):
-            _batch(members[start : start + MAX_RECIPIENTS])
-    session.flush()
+            keys |= _batch(connection, members[start : start + MAX_RECIPIENTS])
+    return keys
 
 
-def _eligible(row: OutboxMessage) -> bool:
+def _eligible(row: Row[Any]) -> bool:
     return (
         row.channel == Channel.LINE
         and row.batch_key is None
@@ -83,38 +84,55 @@ def _one_request(payload: dict[str, Any]) -> bool:
         return False
 
 
-def _batch(members: list[OutboxMessage]) -> None:
+# Plain statements built once, run on the claim's connection: every claim that meets a
+# batch runs them, and the claim handles rows, not ORM objects (reminders/claims.py).
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_MARK = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(batch_key=bindparam("key"))
+)
+_UNSETTLED = select(func.count()).where(
+    _OUTBOX.c.batch_key == bindparam("batch"),
+    _OUTBOX.c.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+)
+
+
+def _batch(connection: Connection, members: list[Row[Any]]) -> dict[int, str]:
     if len(members) < 2:
-        return  # a lone row is pushed under its own key
+        return {}  # a lone row is pushed under its own key
     key = batch_key([row.retry_key for row in members])
-    for row in members:
-        row.batch_key = key
+    ids = [row.id for row in members]
+    connection.execute(_MARK, {"ids": ids, "key": key})
+    return dict.fromkeys(ids, key)
 
 
-def take(session: Session, batch_key: str, *, due: Any, now: datetime) -> list[int]:
-    """Claim every unsettled row of a batch that is `due`, or none of them: a part of a
-    batch sent under the batch's retry key would be answered 409 and wrongly count as sent."""
+def taking(*, due: Any, values: dict[str, Any], returning: Sequence[Any]) -> Update:
+    """The UPDATE that takes the `due` rows of one batch (`batch`), setting `values`
+    and answering `returning`: built once by the claim, which knows what is due."""
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.batch_key == bindparam("batch"), due)
+        .values(values)
+        .returning(*returning)
+    )
+
+
+def take(
+    session: Session, batch_key: str, *, statement: Update, params: dict[str, Any]
+) -> list[Row[Any]]:
+    """Claim every unsettled row of a batch that is due (`statement`, from `taking`, with
+    `params`), or none of them: a part of a batch sent under the batch's retry key would
+    be answered 409 and wrongly count as sent. The rows taken, as `statement` returns them."""
     with session.begin_nested() as savepoint:
-        taken = list(
-            session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.batch_key == batch_key, due)
-                .values(status=OutboxStatus.SENDING, claimed_at=now)
-                .returning(OutboxMessage.id),
-                execution_options={"synchronize_session": False},
-            )
-        )
-        unsettled = session.scalar(
-            select(func.count()).where(
-                OutboxMessage.batch_key == batch_key,
-                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            )
-        )
+        connection = session.connection()
+        taken = connection.execute(statement, {**params, "batch": batch_key}).all()
+        unsettled = connection.execute(_UNSETTLED, {"batch": batch_key}).scalar()
         if len(taken) != unsettled:
             log.warning("multicast batch %s is partly held elsewhere; left for later", batch_key)
             savepoint.rollback()
             return []
-    return taken
+    return list(taken)
 
 
 def batch_key(retry_keys: Sequence[str]) -> str:
