@@ -142,6 +142,16 @@ class Database:
             yield session
 
     @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in a write transaction, without a session (a phone turn's two plain
+        statements): committed on success, rolled back on error. On SQLite it queues behind
+        this process's other writers first and only then takes a connection from the pool:
+        threads holding connections while they wait for the lock could leave none for the
+        writer that has it."""
+        with self._writers, self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def held(self) -> Iterator[Held]:
         """A connection kept for a run of small write transactions in plain statements (the
         LINE webhook's group commits): each of them then costs neither a session nor a

@@ -115,7 +115,7 @@ def _talk(
     after = talked.after
     assert after is not None
     document = twiml.render(talked.replies, line=line(settings, step), next_turn=step.turn + 1)
-    with store.held() as held, held.transaction() as connection:
+    with store.begin() as connection:
         # The state first: a step sent again writes the same state (the same answer from
         # the same last turn), and the inbox then answers it as the first time.
         going_on = phone.keep(connection, after)

@@ -113,6 +113,11 @@ class SessionStore:
     def held(self) -> Iterator[HeldSession]:
         yield HeldSession(self)
 
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.transaction() as session:
+            yield session.connection()
+
 
 class HeldSession:
     """What `Database.held` gives, on the test's session: its connection in a savepoint."""

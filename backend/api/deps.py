@@ -28,13 +28,16 @@ class Held(Protocol):
 
 class Store(Protocol):
     """Where routes get sessions: `transaction()` commits on success, `reader()` only reads;
-    `held()` keeps a connection for a run of small writes without the ORM."""
+    `held()` keeps a connection for a run of small writes without the ORM; `begin()` is one
+    such write on a connection of its own."""
 
     def transaction(self) -> AbstractContextManager[Session]: ...
 
     def reader(self) -> AbstractContextManager[Session]: ...
 
     def held(self) -> AbstractContextManager[Held]: ...
+
+    def begin(self) -> AbstractContextManager[Connection]: ...
 
 
 async def get_store(request: Request) -> Store:
