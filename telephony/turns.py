@@ -10,12 +10,11 @@ sent after the answer, by the outbox.
 
 Most turns only talk: a menu key, a day asked for, a question asked again. When this
 process answered the call's previous turn, it remembers what that turn left (`Left`, one
-per app:
-the call's row, the clinic's facts, the conversation's state, the caller), and a turn
-that needs no effect is answered from it: the step is recorded with its TwiML and the
-call's state written, two statements in one short transaction, where a turn through the
-database reads the clinic, the call and the caller first. Any other turn (an effect, a
-call another process answered last, a step sent again) goes through the database.
+per app: the call's row, the clinic's facts, the conversation's state, the caller), and a
+turn that needs no effect is answered from it: the call's state is written and the step
+recorded with its TwiML, two statements in one short transaction, where a turn through
+the database reads the clinic, the call and the caller first. Any other turn (an effect,
+a call another process answered last, a step sent again) goes through the database.
 """
 
 from __future__ import annotations
