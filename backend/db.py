@@ -9,13 +9,14 @@ GETs) use a deferred `BEGIN` so they never wait on writers (WAL mode).
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -59,6 +60,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# Plain SQL for the driver, where SQLAlchemy's statement handling would cost more than the
+# database's own work (the webhooks' inbox rows, a phone turn's state).
+
+
+def placeholder(paramstyle: str) -> str:
+    """The driver's parameter mark: SQLite's `?`, psycopg's `%s`."""
+    return "?" if paramstyle == "qmark" else "%s"
+
+
+@functools.cache
+def to_driver(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """How `column` turns a value into the driver's, as SQLAlchemy would convert it."""
+    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return convert or _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def is_sqlite(url: str) -> bool:

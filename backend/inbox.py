@@ -10,7 +10,7 @@ one event, and one whose handling keeps failing is given up after `MAX_ATTEMPTS`
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from backend.db import placeholder, to_driver
 from backend.models import InboundEvent
 
 MAX_ATTEMPTS = 5
@@ -89,7 +90,8 @@ def record_many(
     """Store several events in one statement, on a connection in a transaction; the
     external ids that were new (an id seen before, or twice among `rows`, is stored once).
     `handled_at`: the events were handled as they were recorded (a phone turn's answer)."""
-    payload, stamp = _processors(connection.dialect)
+    table, dialect = InboundEvent.__table__, connection.dialect
+    payload, stamp = to_driver(table.c.payload, dialect), to_driver(table.c.received_at, dialect)
     handled = stamp(handled_at) if handled_at is not None else None
     new: set[str] = set()
     for start in range(0, len(rows), _ROWS_PER_INSERT):
@@ -119,27 +121,11 @@ _COLUMNS = (
 _ROWS_PER_INSERT = 500  # 4,000 values: well inside SQLite's limit on one statement's
 
 
-@functools.cache
-def _processors(dialect: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """How the payload and received_at columns turn values into the driver's."""
-    table = InboundEvent.__table__
-    converters = []
-    for column in (table.c.payload, table.c.received_at):
-        convert = column.type.dialect_impl(dialect).bind_processor(dialect)
-        converters.append(convert or _same)
-    return converters[0], converters[1]
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
 @functools.lru_cache(maxsize=64)
 def _insert_many(count: int, paramstyle: str) -> str:
     """INSERT of `count` rows that skips (source, external_id) seen before and answers the
     external ids it stored: SQLite 3.35+ and PostgreSQL share this syntax."""
-    mark = "?" if paramstyle == "qmark" else "%s"
-    row = "(" + ", ".join([mark] * len(_COLUMNS)) + ")"
+    row = "(" + ", ".join([placeholder(paramstyle)] * len(_COLUMNS)) + ")"
     # Only constants and placeholders go into the text; the values are parameters.
     return (
         f"INSERT INTO {InboundEvent.__tablename__} ({', '.join(_COLUMNS)}) "  # noqa: S608

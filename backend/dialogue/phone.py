@@ -1,6 +1,6 @@
 """Phone calls: the attendant's conversation for one call, and what happens when it ends.
 
-The contract with telephony/: `answer` (or `handle`) answers each turn (what to say, and
+The contract with telephony/: `answer` answers each turn (what to say, and
 what to listen for, or transfer, or hang up), `talk` and `keep` answer a turn that only
 talks from what the last turn left (no reads, one write), `call_ended` takes Twilio's
 status callback. They keep the call log (`CallLog`, one row per CallSid): who called, how
@@ -16,10 +16,9 @@ short alert, and a mobile caller who has not opted out gets one text-back SMS.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
@@ -30,6 +29,7 @@ from backend.conversation import phone
 from backend.conversation import phone_common as states
 from backend.conversation import phone_texts as texts
 from backend.conversation.model import Event, Facts, Hangup, PatientInfo, Reply, State
+from backend.db import placeholder, to_driver
 from backend.dialogue import facts, phone_effects, runner
 from backend.dialogue import phone_calls as calls
 from backend.models import CallLog, CallOutcome, Clinic
@@ -62,28 +62,6 @@ class Answered:
     after: After | None
 
 
-def handle(
-    session: Session,
-    *,
-    clinic_id: int,
-    call_sid: str,
-    caller: str,
-    event: Event,
-    now: datetime,
-    config_token: str | None = None,
-) -> tuple[Reply, ...]:
-    """Answer one turn of a call: what to say, and what to listen for (or transfer, hang up)."""
-    return answer(
-        session,
-        clinic_id=clinic_id,
-        call_sid=call_sid,
-        caller=caller,
-        event=event,
-        now=now,
-        config_token=config_token,
-    ).replies
-
-
 def answer(
     session: Session,
     *,
@@ -94,7 +72,8 @@ def answer(
     now: datetime,
     config_token: str | None = None,
 ) -> Answered:
-    """`handle`, with what the turn left for the next one.
+    """Answer one turn of a call: what to say, and what to listen for (or transfer, hang
+    up), with what the turn left for the next one.
 
     `caller` is the caller's number as Twilio gives it (E.164, or "" when withheld);
     `config_token` the clinic's, when the caller read it in this transaction. The
@@ -151,6 +130,9 @@ def talk(before: After, *, call_sid: str, event: Event, now: datetime) -> Answer
     return Answered(step.replies, replace(before, state=step.state))
 
 
+_LOG = cast(Table, CallLog.__table__)
+
+
 def keep(connection: Connection, after: After) -> bool:
     """Write the state a `talk` turn left on the call's row; False when the call has
     ended meanwhile (its status callback came first): the turn then just hangs up.
@@ -159,25 +141,18 @@ def keep(connection: Connection, after: After) -> bool:
     backend.inbox.record_many does): a turn that only talks is two statements, and
     SQLAlchemy's statement handling cost more than both."""
     dialect = connection.dialect
-    values = (after.state.name, _data(dialect)(dict(after.state.data)), after.call_id)
+    data = to_driver(_LOG.c.state_data, dialect)(dict(after.state.data))
+    values = (after.state.name, data, after.call_id)
     return bool(connection.exec_driver_sql(_keep_sql(dialect.paramstyle), values).rowcount)
 
 
 @functools.cache
 def _keep_sql(paramstyle: str) -> str:
-    mark = "?" if paramstyle == "qmark" else "%s"
+    mark = placeholder(paramstyle)
     return (
         f"UPDATE {CallLog.__tablename__} SET last_step = {mark}, state_data = {mark} "  # noqa: S608
         f"WHERE id = {mark} AND ended_at IS NULL"
     )
-
-
-@functools.cache
-def _data(dialect: Any) -> Callable[[Any], Any]:
-    """How state_data turns a value into the driver's."""
-    column = cast(Table, CallLog.__table__).c.state_data
-    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return convert or (lambda value: value)
 
 
 def call_ended(

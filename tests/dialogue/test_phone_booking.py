@@ -1,4 +1,4 @@
-"""Booking by phone through backend.dialogue.phone.handle on the real database: a new
+"""Booking by phone through backend.dialogue.phone.answer on the real database: a new
 mobile caller by voice, a known caller by keys, landline and withheld callers, opted-out
 numbers, and a clinic that confirms at once."""
 

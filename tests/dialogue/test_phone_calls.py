@@ -1,4 +1,4 @@
-"""Calls through backend.dialogue.phone.handle and call_ended on the real database: the
+"""Calls through backend.dialogue.phone.answer and call_ended on the real database: the
 call log (outcomes, last step, duration), staff, callbacks, missed and abandoned calls.
 
 `Call` is the phone the other phone dialogue tests use too.
@@ -56,14 +56,14 @@ class Call:
 
     def turn(self, event: Event) -> str:
         """One turn; what the caller hears. Every turn listens, rings staff or hangs up."""
-        self.replies = phone.handle(
+        self.replies = phone.answer(
             self.session,
             clinic_id=self.clinic.id,
             call_sid=self.sid,
             caller=self.caller,
             event=event,
             now=self.now,
-        )
+        ).replies
         assert isinstance(self.replies[-1], Expect | Transfer | Hangup), self.replies
         return "".join(reply.text for reply in self.replies if isinstance(reply, Say))
 

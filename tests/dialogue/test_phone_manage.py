@@ -1,4 +1,4 @@
-"""Changing and cancelling by phone through backend.dialogue.phone.handle on the real
+"""Changing and cancelling by phone through backend.dialogue.phone.answer on the real
 database: the caller's bookings read back, a cancel, a cancel after the deadline, a
 change, and bookings of other numbers kept out."""
 
