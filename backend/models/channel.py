@@ -14,6 +14,7 @@ from backend.models.types import (
     Channel,
     JSONType,
     MessageKind,
+    NullableJSON,
     OutboxStatus,
     str_enum,
 )
@@ -113,7 +114,7 @@ class CallLog(Base):
     # The conversation's step after the last turn (how far the caller got), and what the
     # step remembers (cleared when the call ends).
     last_step: Mapped[str | None] = mapped_column(String(64))
-    state_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    state_data: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     twilio_status: Mapped[str | None] = mapped_column(String(24))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

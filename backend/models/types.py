@@ -9,6 +9,9 @@ from sqlalchemy import JSON, Enum
 from sqlalchemy.dialects.postgresql import JSONB
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# For a column that may be empty: Python None is stored as SQL NULL, not as JSON `null`, so
+# `IS NULL` finds it.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def str_enum(enum_cls: type[StrEnum], *, name: str | None = None, length: int = 24) -> Enum:

@@ -89,3 +89,20 @@ def test_a_call_whose_end_never_came_has_its_conversation_cleared_after_a_day(
         ("CAnow", "book_name", {"name": "ヤマダ"}),
         ("CAold", "book_name", None),
     ]
+
+
+def test_a_call_whose_conversation_was_cleared_is_not_cleared_again(session: Session) -> None:
+    clinic = make_clinic(session)
+    session.add(
+        CallLog(
+            clinic_id=clinic.id,
+            call_sid="CAended",
+            outcome=CallOutcome.REQUEST_MADE,
+            last_step="goodbye",
+            state_data=None,  # cleared when the call ended: SQL NULL, not JSON null
+            started_at=NOW - timedelta(days=2),
+        )
+    )
+    session.flush()
+
+    assert forgetting.forget_idle(session, now=NOW) == 0
