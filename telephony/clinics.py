@@ -7,13 +7,12 @@ answer when the database cannot.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from backend.bounded import Bounded
 from backend.models import Clinic
 
 
@@ -43,9 +42,8 @@ _COLUMNS = (_CLINICS.c.id, _CLINICS.c.name, _CLINICS.c.line_add_url, _CLINICS.c.
 _FIRST = select(*_COLUMNS).order_by(_CLINICS.c.id).limit(1)
 _BY_ID = select(*_COLUMNS).where(_CLINICS.c.id == bindparam("clinic_id"))
 
-_known: OrderedDict[str, Known] = OrderedDict()
-_lock = threading.Lock()
 KNOWN_SIZE = 64
+_known: Bounded[str, Known] = Bounded(KNOWN_SIZE)
 
 
 def resolve(session: Session, *, configured: int | None, called: str) -> int:
@@ -69,24 +67,20 @@ def resolved(session: Session, *, configured: int | None, called: str) -> Resolv
 
 def remember(called: str, known: Known) -> None:
     """Note what a call to `called` found out about its clinic."""
-    with _lock:
-        _known[called] = known
-        _known.move_to_end(called)
-        while len(_known) > KNOWN_SIZE:
-            _known.popitem(last=False)
+    _known.put(called, known)
 
 
 def known(called: str) -> Known | None:
     """What an earlier call to `called` found out; else, when this process has only ever
     seen one clinic, that one; else nothing."""
-    with _lock:
-        found = _known.get(called)
-        if found is None and len(set(_known.values())) == 1:
-            found = next(iter(_known.values()))
+    found = _known.peek(called)
+    if found is None:
+        seen = _known.values()
+        if len(set(seen)) == 1:
+            found = seen[0]
     return found
 
 
 def forget() -> None:
     """Forget every remembered clinic (tests)."""
-    with _lock:
-        _known.clear()
+    _known.clear()

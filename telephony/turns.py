@@ -20,8 +20,6 @@ a call another process answered last, a step sent again) goes through the databa
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from backend import inbox, outbox
 from backend.api.deps import Store
+from backend.bounded import Bounded
 from backend.conversation.model import Dialed, Event, Hangup, Reply, Transfer
 from backend.dialogue import phone
 from backend.models import InboundEvent
@@ -171,33 +170,31 @@ class Left:
     again, goes through the database."""
 
     def __init__(self, size: int = LEFT_CALLS) -> None:
-        self.size = size
-        self._calls: OrderedDict[str, tuple[int, phone.After]] = OrderedDict()
-        self._lock = threading.Lock()
+        # A get does not make a call recent: every turn answered puts it again.
+        self._calls: Bounded[str, tuple[int, phone.After]] = Bounded(size)
+
+    @property
+    def size(self) -> int:
+        """How many calls are remembered at most."""
+        return self._calls.size
 
     def get(self, call_sid: str, turn: int) -> phone.After | None:
         """What turn `turn` of the call left, if this process answered it last."""
-        with self._lock:
-            found = self._calls.get(call_sid)
+        found = self._calls.peek(call_sid)
         return found[1] if found is not None and found[0] == turn else None
 
     def put(self, call_sid: str, turn: int, after: phone.After | None) -> None:
-        with self._lock:
-            if after is None:
-                self._calls.pop(call_sid, None)
-                return
-            self._calls[call_sid] = (turn, after)
-            self._calls.move_to_end(call_sid)
-            while len(self._calls) > self.size:
-                self._calls.popitem(last=False)
+        if after is None:
+            self._calls.pop(call_sid)
+        else:
+            self._calls.put(call_sid, (turn, after))
 
     def forget(self, call_sid: str | None = None) -> None:
         """Forget a call (it ended), or every call."""
-        with self._lock:
-            if call_sid is None:
-                self._calls.clear()
-            else:
-                self._calls.pop(call_sid, None)
+        if call_sid is None:
+            self._calls.clear()
+        else:
+            self._calls.pop(call_sid)
 
 
 def line(settings: Settings, step: Step) -> twiml.Line:

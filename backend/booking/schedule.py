@@ -11,8 +11,6 @@ token), so a cached schedule is never stale, in this process or any other.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -24,6 +22,7 @@ from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.booking import masks
+from backend.bounded import Bounded
 from backend.models import (
     OCCUPYING,
     Bed,
@@ -201,7 +200,7 @@ class _Fixed(NamedTuple):
     bed_capacity: dict[int, int]
 
 
-_fixed_cache: OrderedDict[tuple[int, str, date, date], _Fixed] = OrderedDict()
+_fixed_cache: Bounded[tuple[int, str, date, date], _Fixed] = Bounded(CACHE_SIZE)
 
 
 def _fixed(session: Session, clinic: ClinicRules, schedule: Schedule) -> _Fixed:
@@ -209,20 +208,15 @@ def _fixed(session: Session, clinic: ClinicRules, schedule: Schedule) -> _Fixed:
     token is unchanged (every change to them replaces it: backend.models.clinic), so
     that a booking, which changes only the schedule token, costs one query to see."""
     key = (clinic.id, clinic.config_token, schedule.first_day, schedule.last_day)
-    with _cache_lock:
-        found = _fixed_cache.get(key)
-        if found is not None:
-            _fixed_cache.move_to_end(key)
-            return found
+    found = _fixed_cache.get(key)
+    if found is not None:
+        return found
     open_days = _open_days(session, clinic, schedule.first_day, schedule.last_day)
     schedule.open_mask = _opening_mask(session, schedule, open_days)
     built = _Fixed(
         schedule.open_mask, _shift_masks(session, schedule, open_days), _beds(session, schedule)
     )
-    with _cache_lock:
-        _fixed_cache[key] = built
-        while len(_fixed_cache) > CACHE_SIZE:
-            _fixed_cache.popitem(last=False)
+    _fixed_cache.put(key, built)
     return built
 
 
@@ -250,18 +244,16 @@ def is_open(session: Session, *, clinic: ClinicRules, now: datetime) -> bool:
 
 
 Hours = tuple[tuple[time, time], ...]
-_hours_cache: OrderedDict[tuple[int, str, date], Hours] = OrderedDict()
+_hours_cache: Bounded[tuple[int, str, date], Hours] = Bounded(CACHE_SIZE)
 
 
 def _hours_on(session: Session, clinic: ClinicRules, day: date) -> Hours:
     """The day's opening ranges (none on a closed day), kept while the clinic's config token
     is unchanged, as the schedule's fixed part is: every call asks on its first turn."""
     key = (clinic.id, clinic.config_token, day)
-    with _cache_lock:
-        found = _hours_cache.get(key)
-        if found is not None:
-            _hours_cache.move_to_end(key)
-            return found
+    found = _hours_cache.get(key)
+    if found is not None:  # a closed day's () is found too
+        return found
     # On the connection: two small reads of rows no phone turn changes, which the ORM's
     # statement handling (and autoflush) would cost more than.
     connection = session.connection()
@@ -269,10 +261,7 @@ def _hours_on(session: Session, clinic: ClinicRules, day: date) -> Hours:
     if connection.execute(_CLOSED_ON, {"clinic_id": clinic.id, "day": day}).first() is None:
         found_hours = connection.execute(_HOURS, {"clinic_id": clinic.id, "weekday": day.weekday()})
         hours = tuple((opens, closes) for opens, closes in found_hours)
-    with _cache_lock:
-        _hours_cache[key] = hours
-        while len(_hours_cache) > CACHE_SIZE:
-            _hours_cache.popitem(last=False)
+    _hours_cache.put(key, hours)
     return hours
 
 
@@ -421,29 +410,22 @@ def _load_bookings(
             _occupy(schedule.staff_busy, schedule.bed_levels, occupant)
 
 
-_cache: OrderedDict[tuple[int, str, str, date, date], Schedule] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: Bounded[tuple[int, str, str, date, date], Schedule] = Bounded(CACHE_SIZE)
 
 
 def cached(session: Session, *, clinic: ClinicRules, first_day: date, last_day: date) -> Schedule:
     """A schedule for the window, reused while the clinic's tokens are unchanged."""
     key = (clinic.id, clinic.schedule_token, clinic.config_token, first_day, last_day)
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
+    found = _cache.get(key)
+    if found is not None:
+        return found
     schedule = load(session, clinic=clinic, first_day=first_day, last_day=last_day)
-    with _cache_lock:
-        _cache[key] = schedule
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _cache.put(key, schedule)
     return schedule
 
 
 def clear_cache() -> None:
     """Forget every cached schedule (benchmarks measure the cold path with this)."""
-    with _cache_lock:
-        _cache.clear()
-        _fixed_cache.clear()
-        _hours_cache.clear()
+    _cache.clear()
+    _fixed_cache.clear()
+    _hours_cache.clear()

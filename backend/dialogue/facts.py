@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from backend.bounded import Bounded
 from backend.conversation.model import (
     ClinicInfo,
     CourseInfo,
@@ -47,9 +46,8 @@ class ClinicFacts:
     staff_by_line: Mapping[str, int]
 
 
-_cache: OrderedDict[tuple[int, str], ClinicFacts] = OrderedDict()
-_cache_lock = threading.Lock()
 CACHE_SIZE = 32
+_cache: Bounded[tuple[int, str], ClinicFacts] = Bounded(CACHE_SIZE)
 
 
 # A plain statement on the session's connection: every event of every conversation runs it.
@@ -65,22 +63,18 @@ def clinic_facts(session: Session, clinic_id: int, *, token: str | None = None) 
     if token is None:
         raise LookupError(f"clinic {clinic_id} not found")
     key = (clinic_id, token)
-    with _cache_lock:
-        found = _cache.get(key)
+    # A hit leaves the order alone: the facts read longest ago go first, however used.
+    found = _cache.peek(key)
     if found is not None:
         return found
     built = _build(session, clinic_id)
-    with _cache_lock:
-        _cache[key] = built
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _cache.put(key, built)
     return built
 
 
 def clear_cache() -> None:
     """Forget cached clinic facts."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def load(
