@@ -9,11 +9,14 @@ GETs) use a deferred `BEGIN` so they never wait on writers (WAL mode).
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, create_engine, event
@@ -119,6 +122,71 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class Writers:
+    """SQLite's writers queue here before `BEGIN IMMEDIATE`: this process's threads on a
+    lock, then one process at a time on an advisory lock of a file beside the database
+    (`<database>-writers`).
+
+    Without it a writer that finds the database locked polls with growing sleeps (up to
+    100 ms each): a phone turn in one app process could wait a tenth of a second after
+    another process's write had ended. The kernel wakes a process waiting on the file lock
+    the moment it is free. Re-entrant within a thread, as a transaction may open another.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path  # None: an in-memory database, no other process sees it
+        self._threads = threading.RLock()
+        self._depth = 0  # this thread's nesting, read and written under the RLock
+        self._file: tuple[int, int] | None = None  # (process id, descriptor)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0 and self._path is not None:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._file is not None:
+                fcntl.flock(self._file[1], fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _descriptor(self) -> int:
+        # Opened once per process: a descriptor inherited over fork shares its lock with
+        # the parent, which would let both in at once.
+        pid = os.getpid()
+        if self._file is None or self._file[0] != pid:
+            assert self._path is not None
+            self._file = (pid, os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        return self._file[1]
+
+    def close(self) -> None:
+        """Close the lock file (the database's dispose)."""
+        with self._threads:
+            if self._file is not None and self._file[0] == os.getpid():
+                os.close(self._file[1])
+            self._file = None
+
+
+def writers_path(engine: Engine) -> str | None:
+    """The lock file of a SQLite database's writers, None for an in-memory one."""
+    database = engine.url.database
+    if database in (None, "", ":memory:") or engine.url.query.get("uri"):
+        return None  # a URI may name memory or a read-only file: the process lock alone
+    return f"{database}-writers"
+
+
 class Held:
     """A connection a thread keeps between its write transactions (`Database.held`)."""
 
@@ -141,10 +209,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         # SQLite takes one writer at a time and makes the others poll with growing sleeps
-        # (up to 100 ms each). Queueing this process's writers on a lock first hands the
-        # database over the moment it is free; other processes still wait in busy_timeout.
+        # (up to 100 ms each). Queueing writers on a lock first hands the database over the
+        # moment it is free, to a thread of this process or to another process.
         self._writers: AbstractContextManager[Any] = (
-            threading.RLock() if is_sqlite(url) else nullcontext()
+            Writers(writers_path(self.engine)) if is_sqlite(url) else nullcontext()
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         reader = self.engine.execution_options(**{READ_ONLY: True})
@@ -181,5 +249,7 @@ class Database:
             yield Held(connection, self._writers)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and, on SQLite, the writers' lock file)."""
         self.engine.dispose()
+        if isinstance(self._writers, Writers):
+            self._writers.close()

@@ -1,13 +1,14 @@
 """Benchmark: call turns of 20 concurrent phone calls vs a bare FastAPI endpoint.
 
-    .venv/bin/python bench/voice.py [--calls N] [--concurrent 20] [--think S] [--database-url URL]
+    .venv/bin/python bench/voice.py [--calls N] [--concurrent 20] [--think S] [--workers W]
+                                    [--database-url URL]
 
-Serves the real app (uvicorn, one process, 127.0.0.1) with a bare endpoint beside it, and
-a fake Twilio API in another process for the SMS the calls cause. Each simulated call is
-what Twilio would send: a really signed incoming call, then a new caller's answers — the
-menu key 1, a day and time said aloud (「12月3日の10時半」, each call its own, so the
-callers do not all race for one slot), the key taking it, a spoken name, 2 for 「nothing
-else」 — each posted to the action of the Gather the attendant answered with
+Serves the real app (uvicorn, one process unless --workers, 127.0.0.1) with a bare endpoint
+beside it, and a fake Twilio API in another process for the SMS the calls cause. Each
+simulated call is what Twilio would send: a really signed incoming call, then a new
+caller's answers — the menu key 1, a day and time said aloud (「12月3日の10時半」, each call
+its own, so the callers do not all race for one slot), the key taking it, a spoken name, 2
+for 「nothing else」 — each posted to the action of the Gather the attendant answered with
 (telephony/call_twiml.py reads the TwiML), then the status callback. The bare side makes
 the same signed form posts to an endpoint that only parses the form and answers a fixed
 Gather. Rounds alternate bare / voice so machine noise hits both alike. Callers answer at
@@ -88,9 +89,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far (Linux /proc)."""
+    """User + system CPU a process and its live children (uvicorn's workers) have used so
+    far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    own = (int(fields[11]) + int(fields[12])) / TICK
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 VOICE = call_wire.VOICE_PATH
@@ -142,9 +146,9 @@ def build_clinic(database: Database) -> None:
 
 
 @contextmanager
-def serve(target: str, env: Callable[[str], dict[str, str]]) -> Iterator[str]:
-    """`uvicorn TARGET --factory` in a subprocess, its environment made from its own URL;
-    yields that URL once it answers."""
+def serve(target: str, env: Callable[[str], dict[str, str]], workers: int = 1) -> Iterator[str]:
+    """`uvicorn TARGET --factory` in a subprocess (with `workers` processes), its
+    environment made from its own URL; yields that URL once it answers."""
     with serving.listening_socket() as probe:
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
@@ -152,7 +156,7 @@ def serve(target: str, env: Callable[[str], dict[str, str]]) -> Iterator[str]:
         sys.executable, "-m", "uvicorn", target, "--factory", "--app-dir", str(APP_DIR),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
         # Callers' pauses (--think) outlast uvicorn's 5 s: keep their connections open.
-        "--timeout-keep-alive", "120",
+        "--timeout-keep-alive", "120", "--workers", str(workers),
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **env(url)})
     try:
@@ -436,6 +440,9 @@ def main() -> None:
         "--think", type=float, default=0.0, help="seconds a caller pauses between turns (mean)"
     )
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="app processes (uvicorn --workers), as deployed"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.db"
@@ -444,7 +451,7 @@ def main() -> None:
         build_clinic(database)
         with (
             serve("telephony.fake_twilio:create_app", lambda _: {}) as fake,
-            serve("voice:bench_app", server_env(url, fake)) as base,
+            serve("voice:bench_app", server_env(url, fake), args.workers) as base,
             Pool(PROCESSES) as pool,
         ):
             totals = measure(pool, base, args)
