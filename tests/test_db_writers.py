@@ -120,5 +120,7 @@ def test_processes_writing_at_once_all_get_their_rows_in(database: Database) -> 
             session.execute(text("INSERT INTO row (who) VALUES ('here')"), {"n": n})
     assert [child.wait(timeout=120) for child in children] == [0, 0, 0]
     with database.reader() as session:
-        counts = dict(session.execute(text("SELECT who, count(*) FROM row GROUP BY who")).all())
+        counts: dict[str, int] = dict(
+            session.execute(text("SELECT who, count(*) FROM row GROUP BY who")).all()
+        )
     assert counts == {"here": each, "p0": each, "p1": each, "p2": each}
