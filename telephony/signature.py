@@ -6,6 +6,8 @@ sees (`request.url`) differs, so the URL is rebuilt from UKETSUKE_PUBLIC_BASE_UR
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 from urllib.parse import parse_qsl, urlparse
@@ -55,12 +57,19 @@ def is_valid(settings: Settings, url: str, form: MultiDict, signature: str) -> b
         return False
     if not signature:
         return False
-    validator = RequestValidator(token)
-    # The validator signs the URL both with and without its port and accepts either. The
-    # form of it Twilio requested (as given, normalised as the validator does) comes
-    # first, alone: one HMAC instead of two when the signature is right.
-    as_given = urlparse(url).geturl()
-    computed = validator.compute_signature(as_given, form).encode()
+    # Twilio's validator signs the URL both with and without its port and accepts either.
+    # The form of it Twilio requested (as given, normalised as the validator does) comes
+    # first, alone and computed here: one HMAC instead of two when the signature is right,
+    # and without the validator's lookups of each name in the form (every request pays it).
+    computed = compute(token, urlparse(url).geturl(), form)
     if hmac.compare_digest(computed, signature.encode("utf-8", "replace")):
         return True
-    return bool(validator.validate(url, form, signature))
+    return bool(RequestValidator(token).validate(url, form, signature))
+
+
+def compute(token: str, url: str, form: MultiDict) -> bytes:
+    """Twilio's signature: base64 of the HMAC-SHA1 of the URL followed by each distinct
+    parameter's name and value, sorted by name, then value."""
+    payload = url + "".join(name + value for name, value in sorted(set(form.multi_items())))
+    digest = hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest)

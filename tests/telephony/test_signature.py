@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.datastructures import MultiDict
+from twilio.request_validator import RequestValidator
 
 from telephony import signature as twilio_signature
 from tests.telephony.conftest import (
@@ -128,3 +129,24 @@ def test_the_url_is_accepted_with_or_without_its_port_as_twilios_validator_does(
         assert not twilio_signature.is_valid(configured, url, MultiDict(form), wrong)
     # Not ASCII (a header may carry anything): refused, not an error.
     assert not twilio_signature.is_valid(configured, url, MultiDict(form), "署名" * 14)
+
+
+def test_the_signature_is_computed_as_twilios_validator_computes_it() -> None:
+    """Repeated names, several values of one name, empty values, non-ASCII: the signature
+    computed here is the validator's."""
+    url = "https://clinic.example/twilio/voice?n=3"
+    pairs = [
+        ("CallSid", "CA" + "1" * 32),
+        ("SpeechResult", "予約したいんですけど"),
+        ("Digits", ""),
+        ("Confidence", "0.9"),
+        ("Confidence", "0.1"),
+        ("Confidence", "0.9"),
+        ("From", "+819012345678"),
+    ]
+    form = MultiDict(pairs)
+    expected = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+    assert twilio_signature.compute(AUTH_TOKEN, url, form).decode() == expected
+    assert twilio_signature.is_valid(settings(), url, form, expected)
+    changed = MultiDict([*pairs[:-1], ("From", "+819012345679")])
+    assert not twilio_signature.is_valid(settings(), url, changed, expected)
