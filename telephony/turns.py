@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from backend import inbox, outbox
+from backend import booking, inbox, outbox
 from backend.api.deps import Store
 from backend.bounded import Bounded
 from backend.conversation.model import Dialed, Event, Hangup, Reply, Transfer
@@ -81,7 +81,24 @@ def answer(
         talked = phone.talk(before, call_sid=step.call_sid, event=step.event, now=now)
         if talked is not None and talked.after is not None and _renders(talked, settings):
             return _talk(store, step, talked, left, settings=settings, now=now)
+    try:
+        return _through_database(store, step, left, settings=settings, now=now, late=True)
+    except booking.ScheduleMoved:
+        # A booking's place was taken while the turn went on: the whole turn again, this
+        # time with the schedule locked from the request on (it then finds the place gone).
+        return _through_database(store, step, left, settings=settings, now=now, late=False)
+
+
+def _through_database(
+    store: Store, step: Step, left: Left, *, settings: Settings, now: datetime, late: bool
+) -> Answer:
+    """A turn in one transaction: the step recorded, the conversation and its effects, the
+    call's state, the TwiML kept with the step. `late`: a booking request checks its place
+    as the transaction commits (booking.check_late), so the schedule is not locked for the
+    rest of the turn."""
     with store.transaction() as session:
+        if late:
+            booking.check_late(session)
         clinic = clinics.resolved(session, configured=settings.twilio.clinic_id, called=step.called)
         event_id = _record(session, step, clinic.id, now)
         if event_id is None:

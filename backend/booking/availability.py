@@ -286,6 +286,18 @@ def assign(
     return chosen_staff, beds[0]
 
 
+def fits(
+    frame: schedule.Frame, *, course: Length, start: int, staff_id: int | None, bed_id: int
+) -> bool:
+    """Whether a start has room with this staff member (when the course needs one) and
+    this bed: a place `assign` gave, checked again."""
+    bit = 1 << start if start >= 0 else 0
+    staff_free = staff_id is not None and frame.staff_runs(staff_id, course.staff_minutes) & bit
+    if course.staff_minutes > 0 and not staff_free:
+        return False
+    return bed_id in frame.bed_full and bool(frame.bed_runs(bed_id, course.minutes) & bit)
+
+
 def _least_busy_first(frame: schedule.Frame) -> list[int]:
     shift = frame.schedule.shift
 

@@ -5,6 +5,11 @@ That UPDATE row-locks the clinic until the transaction ends (on SQLite the whole
 is already locked by BEGIN IMMEDIATE), so capacity is checked and the booking written with
 no other writer in between: fifty concurrent requests for one free place give one booking.
 The caller owns the transaction; these functions flush, never commit.
+
+A transaction whose owner can run it again (a phone turn) may instead let a request check
+its place as it commits (`check_late`, PostgreSQL only): the lock is then held for that
+check, not for the rest of the transaction, and a place taken meanwhile fails the commit
+with `ScheduleMoved`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import NamedTuple, Protocol, cast
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend import patients
@@ -169,6 +174,41 @@ _INSERT_BOOKING = insert(cast(Table, Booking.__table__)).returning(Booking.__tab
 _INSERT_CHANGE = insert(cast(Table, BookingChange.__table__))
 
 
+class ScheduleMoved(Exception):
+    """A request checked at commit (`check_late`) found its place taken, or the clinic's
+    set-up changed: nothing was committed, and the transaction should be run again."""
+
+
+_LATE = "uketsuke.booking.late"  # session.info: this transaction may check at commit
+_PLACES = "uketsuke.booking.places"  # session.info: the requests to check then
+
+
+def check_late(session: Session) -> None:
+    """Let requests in this transaction check their place as it commits, on PostgreSQL,
+    rather than lock the schedule when they are made. The owner of the transaction must
+    run it again on `ScheduleMoved`.
+
+    The lock is held from the first request until the commit otherwise. A phone turn
+    goes on after its request (the caller's SMS, the call's state, the answer's TwiML),
+    and twenty calls booking at once queued behind one another for all of it. SQLite
+    has one writer at a time anyway: there it changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.info[_LATE] = True
+
+
+class _Place(NamedTuple):
+    """A request to check at commit: where it was put, and what it was put there by."""
+
+    booking_id: int
+    clinic_id: int
+    config_token: str
+    course: RequestCourse
+    starts_at: datetime
+    staff_id: int | None
+    bed_id: int
+    now: datetime  # holds that had run out by then did not count against it
+
+
 def request_plain(
     session: Session,
     *,
@@ -185,7 +225,8 @@ def request_plain(
     """`request` without loading the Booking: plain statements on the session's connection
     (a phone call, which only needs what its card and answer say, uses this directly)."""
     session.flush()  # as the ORM's own queries would: they read this session's changes
-    clinic = _lock_reading(session, clinic_id)
+    late = bool(session.info.get(_LATE))
+    clinic = _reading(session, clinic_id) if late else _lock_reading(session, clinic_id)
     _check_patient(session, clinic.id, patient_id)
     course = _course(session, clinic.id, course_id)
     if staff_id is not None:
@@ -217,6 +258,12 @@ def request_plain(
     change = {"booking_id": booking_id, "from_status": None, "to_status": status}
     change |= {"actor": actor, "starts_at": starts_at, "reason": None, "at": now}
     connection.execute(_INSERT_CHANGE, change)
+    if late:
+        place = _Place(
+            booking_id, clinic.id, clinic.config_token, course, starts_at, chosen_staff,
+            bed_id, now,
+        )  # fmt: skip
+        session.info.setdefault(_PLACES, []).append(place)
     return Requested(
         booking_id, clinic, patient_id, course, chosen_staff, staff_id is not None,
         source, status, starts_at,
@@ -230,6 +277,54 @@ def _lock_reading(session: Session, clinic_id: int) -> RequestClinic:
     if row is None:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
     return RequestClinic(*row)
+
+
+_READING = select(*(_CLINICS.c[name] for name in RequestClinic._fields)).where(
+    _CLINICS.c.id == bindparam("clinic_id")
+)
+
+
+def _reading(session: Session, clinic_id: int) -> RequestClinic:
+    """What a request reads of its clinic, without the lock (`check_late`)."""
+    row = session.connection().execute(_READING, {"clinic_id": clinic_id}).first()
+    if row is None:
+        raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
+    return RequestClinic(*row)
+
+
+@event.listens_for(Session, "before_commit")
+def _check_places(session: Session) -> None:
+    """Before a `check_late` transaction commits: take the schedule lock, then see that
+    every request it made still has its staff member and bed, against what others have
+    committed since. The lock is held from here to the commit."""
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the places are checked with the transaction
+    session.info.pop(_LATE, None)
+    places: list[_Place] | None = session.info.pop(_PLACES, None)
+    if not places:
+        return
+    session.flush()
+    for clinic_id in dict.fromkeys(place.clinic_id for place in places):
+        clinic = _lock_reading(session, clinic_id)
+        for place in places:
+            if place.clinic_id == clinic_id and not _still_fits(session, clinic, place):
+                raise ScheduleMoved(f"booking {place.booking_id}: its place was taken")
+
+
+def _still_fits(session: Session, clinic: RequestClinic, place: _Place) -> bool:
+    if clinic.config_token != place.config_token:
+        return False  # hours, shifts, beds or courses changed: decide again from scratch
+    day = place.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
+    plan = schedule.load(
+        session, clinic=clinic, first_day=day, last_day=day, exclude_booking_id=place.booking_id
+    )
+    return availability.fits(
+        plan.frame(place.now),
+        course=place.course,
+        start=plan.minute(place.starts_at),
+        staff_id=place.staff_id,
+        bed_id=place.bed_id,
+    )
 
 
 def _check_patient(session: Session, clinic_id: int, patient_id: int) -> None:
