@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from backend import db
 from backend.db import Database, Writers, writers_path
 
 
@@ -39,7 +40,17 @@ def another_process_could_write(path: str) -> bool:
     return True
 
 
-def test_a_write_transaction_holds_the_lock_file_until_it_ends(database: Database) -> None:
+@pytest.fixture(params=["through ctypes", "through fcntl"])
+def flock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of taking a free lock: libc's flock keeping the GIL, and the fallback."""
+    if request.param == "through fcntl":
+        monkeypatch.setattr(db, "_flock_now", db._flock_plain)
+    return str(request.param)
+
+
+def test_a_write_transaction_holds_the_lock_file_until_it_ends(
+    database: Database, flock: str
+) -> None:
     path = writers_path(database.engine)
     assert path is not None
     assert path.endswith("writers.db-writers")
@@ -106,7 +117,7 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_processes_writing_at_once_all_get_their_rows_in(database: Database) -> None:
+def test_processes_writing_at_once_all_get_their_rows_in(database: Database, flock: str) -> None:
     """Writers in three processes and this one, none of them willing to wait in SQLite:
     every transaction commits, as each waits on the lock file instead."""
     impatient(database).dispose()  # connections from now on
