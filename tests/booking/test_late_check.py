@@ -4,6 +4,7 @@ the commit; a phone turn then runs again and hears that the time was just taken.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -119,7 +120,7 @@ def step(turn: int, event: Event, **form: str) -> turns.Step:
 
 
 def test_a_phone_request_whose_place_is_taken_meanwhile_hears_that_it_was(
-    committed: Database, monkeypatch: pytest.MonkeyPatch
+    committed: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """On PostgreSQL the turn checks late, a booking at the same place commits while the
     turn goes on, the commit fails, and the turn runs again with the lock: the caller hears
@@ -152,6 +153,7 @@ def test_a_phone_request_whose_place_is_taken_meanwhile_hears_that_it_was(
 
     rivals: list[threading.Thread] = []
     monkeypatch.setattr(notify, "request_made", competitor_books_first)
+    caplog.set_level(logging.INFO, logger="telephony.turns")
     answers = [
         turns.answer(committed, call, settings=settings(), now=NOW)
         for call in (
@@ -185,6 +187,7 @@ def test_a_phone_request_whose_place_is_taken_meanwhile_hears_that_it_was(
         assert outcome != CallOutcome.REQUEST_MADE
         assert len(made_by_phone) == 1  # the second run found the place taken
         assert refused == []
+        assert "runs again: a booking's place was taken meanwhile" in caplog.text
     else:
         assert at_ten == ["田中 一郎"]
         assert "ご予約のリクエストを承りました" in answers[4].twiml
