@@ -86,8 +86,11 @@ def answer(
     except booking.ScheduleMoved:
         # A booking's place was taken while the turn went on: the whole turn again, this
         # time with the schedule locked from the request on (it then finds the place gone).
-        log.info("Twilio turn %s:%d runs again: a booking's place was taken meanwhile",
-                 step.call_sid, step.turn)  # fmt: skip
+        log.info(
+            "Twilio turn %s:%d runs again: a booking's place was taken meanwhile",
+            step.call_sid,
+            step.turn,
+        )
         return _through_database(store, step, left, settings=settings, now=now, late=False)
 
 
