@@ -13,26 +13,24 @@ from backend.booking.availability import (
     find_starts,
     free_starts,
 )
+from backend.booking.late import ScheduleMoved, check_late
 from backend.booking.lifecycle import (
     ALLOWED,
-    RequestClinic,
     RequestCourse,
     Requested,
-    ScheduleMoved,
     accept,
     cancel,
-    check_late,
     complete,
     confirm,
     decline,
     expire_holds,
-    lock_schedule,
     mark_no_show,
     propose,
     request,
     request_plain,
     reschedule,
 )
+from backend.booking.locking import RequestClinic, lock_schedule
 from backend.payments import Payments
 
 __all__ = [

@@ -7,23 +7,21 @@ no other writer in between: fifty concurrent requests for one free place give on
 The caller owns the transaction; these functions flush, never commit.
 
 A transaction whose owner can run it again (a phone turn) may instead let a request check
-its place as it commits (`check_late`, PostgreSQL only): the lock is then held for that
-check, not for the rest of the transaction, and a place taken meanwhile fails the commit
-with `ScheduleMoved`.
+its place as it commits (backend.booking.late, PostgreSQL only): the lock is then held for
+that check, not for the rest of the transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol, cast
-from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, event, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from backend import patients
-from backend.booking import availability, schedule
+from backend.booking import availability, late, locking, schedule
 from backend.errors import DeadlinePassed, IllegalTransition, Invalid, NotFound, SlotUnavailable
 from backend.models import (
     Awaiting,
@@ -51,27 +49,6 @@ ALLOWED: dict[str, frozenset[BookingStatus]] = {
     "complete": frozenset({S.CONFIRMED}),
     "expire": frozenset({S.REQUESTED}),
 }
-
-
-# A plain statement built once, run on the connection: the ORM's bulk update path cost
-# more than the rest of taking the lock, on every booking change.
-_CLINICS = cast(Table, Clinic.__table__)
-_LOCK = (
-    update(_CLINICS)
-    .where(_CLINICS.c.id == bindparam("clinic_id"))
-    .values(schedule_token=bindparam("token"))
-)
-
-
-def lock_schedule(session: Session, clinic_id: int) -> Clinic:
-    """Take the clinic's schedule lock for this transaction and return the fresh clinic."""
-    params = {"clinic_id": clinic_id, "token": uuid4().hex}
-    result = session.connection().execute(_LOCK, params)
-    if result.rowcount == 0:
-        raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
-    clinic = session.get(Clinic, clinic_id, populate_existing=True)
-    assert clinic is not None
-    return clinic
 
 
 def request(
@@ -114,23 +91,6 @@ def request(
 # engine's own check.
 
 
-class RequestClinic(NamedTuple):
-    """What a request reads of its clinic as it takes the schedule lock: the schedule and
-    window settings, how requests are answered, and where staff hear of them."""
-
-    id: int
-    timezone: str
-    slot_step_minutes: int
-    holidays_closed: bool
-    schedule_token: str
-    config_token: str
-    lead_time_minutes: int
-    horizon_days: int
-    auto_approve: bool
-    request_hold_minutes: int
-    line_staff_group_id: str | None
-
-
 class RequestCourse(NamedTuple):
     """The course of a request: its name and how long it takes."""
 
@@ -144,7 +104,7 @@ class Requested(NamedTuple):
     """A booking request made by `request_plain`: what its card and its answer need."""
 
     id: int
-    clinic: RequestClinic
+    clinic: locking.RequestClinic
     patient_id: int
     course: RequestCourse
     staff_id: int | None
@@ -154,7 +114,6 @@ class Requested(NamedTuple):
     starts_at: datetime
 
 
-_LOCK_READING = _LOCK.returning(*(_CLINICS.c[name] for name in RequestClinic._fields))
 _COURSES = cast(Table, Course.__table__)
 _COURSE = select(
     _COURSES.c.id,
@@ -174,41 +133,6 @@ _INSERT_BOOKING = insert(cast(Table, Booking.__table__)).returning(Booking.__tab
 _INSERT_CHANGE = insert(cast(Table, BookingChange.__table__))
 
 
-class ScheduleMoved(Exception):
-    """A request checked at commit (`check_late`) found its place taken, or the clinic's
-    set-up changed: nothing was committed, and the transaction should be run again."""
-
-
-_LATE = "uketsuke.booking.late"  # session.info: this transaction may check at commit
-_PLACES = "uketsuke.booking.places"  # session.info: the requests to check then
-
-
-def check_late(session: Session) -> None:
-    """Let requests in this transaction check their place as it commits, on PostgreSQL,
-    rather than lock the schedule when they are made. The owner of the transaction must
-    run it again on `ScheduleMoved`.
-
-    The lock is held from the first request until the commit otherwise. A phone turn
-    goes on after its request (the caller's SMS, the call's state, the answer's TwiML),
-    and twenty calls booking at once queued behind one another for all of it. SQLite
-    has one writer at a time anyway: there it changes nothing."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.info[_LATE] = True
-
-
-class _Place(NamedTuple):
-    """A request to check at commit: where it was put, and what it was put there by."""
-
-    booking_id: int
-    clinic_id: int
-    config_token: str
-    course: RequestCourse
-    starts_at: datetime
-    staff_id: int | None
-    bed_id: int
-    now: datetime  # holds that had run out by then did not count against it
-
-
 def request_plain(
     session: Session,
     *,
@@ -225,8 +149,8 @@ def request_plain(
     """`request` without loading the Booking: plain statements on the session's connection
     (a phone call, which only needs what its card and answer say, uses this directly)."""
     session.flush()  # as the ORM's own queries would: they read this session's changes
-    late = bool(session.info.get(_LATE))
-    clinic = _reading(session, clinic_id) if late else _lock_reading(session, clinic_id)
+    checked_late = late.wanted(session)
+    clinic = (locking.reading if checked_late else locking.lock_reading)(session, clinic_id)
     _check_patient(session, clinic.id, patient_id)
     course = _course(session, clinic.id, course_id)
     if staff_id is not None:
@@ -258,73 +182,16 @@ def request_plain(
     change = {"booking_id": booking_id, "from_status": None, "to_status": status}
     change |= {"actor": actor, "starts_at": starts_at, "reason": None, "at": now}
     connection.execute(_INSERT_CHANGE, change)
-    if late:
-        place = _Place(
+    if checked_late:
+        place = late.Place(
             booking_id, clinic.id, clinic.config_token, course, starts_at, chosen_staff,
             bed_id, now,
         )  # fmt: skip
-        session.info.setdefault(_PLACES, []).append(place)
+        late.remember(session, place)
     return Requested(
         booking_id, clinic, patient_id, course, chosen_staff, staff_id is not None,
         source, status, starts_at,
     )  # fmt: skip
-
-
-def _lock_reading(session: Session, clinic_id: int) -> RequestClinic:
-    """`lock_schedule` reading only what a request needs, in the same statement."""
-    params = {"clinic_id": clinic_id, "token": uuid4().hex}
-    row = session.connection().execute(_LOCK_READING, params).first()
-    if row is None:
-        raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
-    return RequestClinic(*row)
-
-
-_READING = select(*(_CLINICS.c[name] for name in RequestClinic._fields)).where(
-    _CLINICS.c.id == bindparam("clinic_id")
-)
-
-
-def _reading(session: Session, clinic_id: int) -> RequestClinic:
-    """What a request reads of its clinic, without the lock (`check_late`)."""
-    row = session.connection().execute(_READING, {"clinic_id": clinic_id}).first()
-    if row is None:
-        raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
-    return RequestClinic(*row)
-
-
-@event.listens_for(Session, "before_commit")
-def _check_places(session: Session) -> None:
-    """Before a `check_late` transaction commits: take the schedule lock, then see that
-    every request it made still has its staff member and bed, against what others have
-    committed since. The lock is held from here to the commit."""
-    if session.in_nested_transaction():
-        return  # a savepoint's release: the places are checked with the transaction
-    session.info.pop(_LATE, None)
-    places: list[_Place] | None = session.info.pop(_PLACES, None)
-    if not places:
-        return
-    session.flush()
-    for clinic_id in dict.fromkeys(place.clinic_id for place in places):
-        clinic = _lock_reading(session, clinic_id)
-        for place in places:
-            if place.clinic_id == clinic_id and not _still_fits(session, clinic, place):
-                raise ScheduleMoved(f"booking {place.booking_id}: its place was taken")
-
-
-def _still_fits(session: Session, clinic: RequestClinic, place: _Place) -> bool:
-    if clinic.config_token != place.config_token:
-        return False  # hours, shifts, beds or courses changed: decide again from scratch
-    day = place.starts_at.astimezone(ZoneInfo(clinic.timezone)).date()
-    plan = schedule.load(
-        session, clinic=clinic, first_day=day, last_day=day, exclude_booking_id=place.booking_id
-    )
-    return availability.fits(
-        plan.frame(place.now),
-        course=place.course,
-        start=plan.minute(place.starts_at),
-        staff_id=place.staff_id,
-        bed_id=place.bed_id,
-    )
 
 
 def _check_patient(session: Session, clinic_id: int, patient_id: int) -> None:
@@ -494,7 +361,7 @@ def _locked(session: Session, booking_id: int, operation: str) -> tuple[Clinic, 
     clinic_id = session.scalar(select(Booking.clinic_id).where(Booking.id == booking_id))
     if clinic_id is None:
         raise NotFound(f"booking {booking_id} not found", field="booking_id")
-    clinic = lock_schedule(session, clinic_id)
+    clinic = locking.lock_schedule(session, clinic_id)
     booking = session.get(Booking, booking_id, populate_existing=True)
     assert booking is not None
     if booking.status not in ALLOWED[operation]:
