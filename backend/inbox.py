@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import placeholder, to_driver
 from backend.models import InboundEvent
+from backend.plain import Plain
 
 MAX_ATTEMPTS = 5
 
@@ -36,8 +37,8 @@ def _insert(dialect: Any, returning: Any) -> Any:
 
 # Built once: on the webhook's hot path, building a statement costs more than running it.
 _INSERTS = {
-    "postgresql": _insert(postgresql, InboundEvent.id),
-    "sqlite": _insert(sqlite, InboundEvent.id),
+    "postgresql": Plain(_insert(postgresql, InboundEvent.id)),
+    "sqlite": Plain(_insert(sqlite, InboundEvent.id)),
 }
 
 
@@ -76,7 +77,8 @@ def record(
     if handled_at is not None:
         values["processed_at"] = handled_at
     connection = session.connection()
-    return connection.execute(_INSERTS[connection.dialect.name], values).scalar()
+    found: int | None = _INSERTS[connection.dialect.name].scalar(connection, values)
+    return found
 
 
 def record_many(

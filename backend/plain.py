@@ -15,8 +15,8 @@ connection, inside the transaction of the SQLAlchemy connection it is given:
 Rows come back as named tuples of the statement's column keys. An INSERT or UPDATE without
 values of its own writes the columns an execution is given (compiled once for each set of
 keys). What it does not do: expanding IN lists, or the ORM; such statements go through
-SQLAlchemy as usual. Nothing is run through SQLAlchemy's
-cursor events either: statement counters and logging see only SQLAlchemy's own.
+SQLAlchemy as usual. Listeners of `before_cursor_execute` (statement counters in tests)
+are told of each statement, without a cursor or an execution context.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ class Plain:
         form = self._form(connection.dialect, params)
         values = form.values(params)
         driver = connection.connection.driver_connection
+        watching = connection.dispatch.before_cursor_execute
+        if watching:  # a test or a profiler counting statements: it sees these too
+            for listener in watching:
+                listener(connection, None, form.sql, values, None, False)
         try:
             return driver.execute(form.sql, values)  # type: ignore[union-attr]
         except connection.dialect.loaded_dbapi.Error as error:

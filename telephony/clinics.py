@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from backend.bounded import Bounded
 from backend.models import Clinic
+from backend.plain import Plain
 
 
 class NoClinic(LookupError):
@@ -39,8 +40,8 @@ class Resolved:
 # Plain statements on the session's connection: every step of every call runs one.
 _CLINICS = Clinic.__table__
 _COLUMNS = (_CLINICS.c.id, _CLINICS.c.name, _CLINICS.c.line_add_url, _CLINICS.c.config_token)
-_FIRST = select(*_COLUMNS).order_by(_CLINICS.c.id).limit(1)
-_BY_ID = select(*_COLUMNS).where(_CLINICS.c.id == bindparam("clinic_id"))
+_FIRST = Plain(select(*_COLUMNS).order_by(_CLINICS.c.id).limit(1))
+_BY_ID = Plain(select(*_COLUMNS).where(_CLINICS.c.id == bindparam("clinic_id")))
 
 KNOWN_SIZE = 64
 _known: Bounded[str, Known] = Bounded(KNOWN_SIZE)
@@ -56,9 +57,9 @@ def resolved(session: Session, *, configured: int | None, called: str) -> Resolv
     facts then need no query of their own to know they are current."""
     connection = session.connection()
     if configured is None:
-        row = connection.execute(_FIRST).first()
+        row = _FIRST.first(connection)
     else:
-        row = connection.execute(_BY_ID, {"clinic_id": configured}).first()
+        row = _BY_ID.first(connection, {"clinic_id": configured})
     if row is None:
         raise NoClinic("no clinic for the phone line (UKETSUKE_TWILIO_CLINIC_ID)")
     remember(called, Known(name=row.name, has_line=bool(row.line_add_url)))

@@ -33,6 +33,7 @@ from backend.bounded import Bounded
 from backend.conversation.model import Dialed, Event, Hangup, Reply, Transfer
 from backend.dialogue import phone
 from backend.models import InboundEvent
+from backend.plain import Plain
 from backend.settings import Settings
 from telephony import clinics, twiml
 
@@ -263,10 +264,12 @@ def _transfer_at(replies: tuple[Reply, ...]) -> int | None:
     return next((i for i, reply in enumerate(replies) if isinstance(reply, Transfer)), None)
 
 
-_PAYLOAD = select(InboundEvent.payload).where(
-    InboundEvent.source == SOURCE, InboundEvent.external_id == bindparam("external_id")
+_PAYLOAD = Plain(
+    select(InboundEvent.payload).where(
+        InboundEvent.source == SOURCE, InboundEvent.external_id == bindparam("external_id")
+    )
 )
-_KEEP = (
+_KEEP = Plain(
     update(InboundEvent)
     .where(InboundEvent.id == bindparam("event_id"))
     .values(
@@ -278,11 +281,11 @@ _KEEP = (
 
 def _keep(connection: Connection, event_id: int, payload: dict[str, Any], now: datetime) -> None:
     """Store the step's TwiML with it, and mark it handled."""
-    connection.execute(_KEEP, {"event_id": event_id, "kept": payload, "handled_at": now})
+    _KEEP.execute(connection, {"event_id": event_id, "kept": payload, "handled_at": now})
 
 
 def _answered_before(connection: Connection, external_id: str, settings: Settings) -> str:
-    payload = connection.execute(_PAYLOAD, {"external_id": external_id}).scalar()
+    payload = _PAYLOAD.scalar(connection, {"external_id": external_id})
     document = payload.get("twiml") if isinstance(payload, dict) else None
     if isinstance(document, str):
         return document

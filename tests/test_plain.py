@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, exc, insert, select, update
+from sqlalchemy import Table, bindparam, event, exc, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -131,3 +131,18 @@ def test_a_list_to_expand_is_refused() -> None:
     statement = select(LOG.c.id).where(LOG.c.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="expand"):
         Plain(statement)._form(sqlite.dialect(), {"ids": [1]})
+
+
+def test_statement_listeners_are_told(session: Session) -> None:
+    connection = session.connection()
+    seen: list[str] = []
+
+    def note(_conn: object, cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        Plain(_CALL).first(connection, {"sid": "CA-none"})
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    assert seen == ["SELECT"]

@@ -23,6 +23,7 @@ from backend.dialogue import patient_common as common
 from backend.dialogue.runner import Performer
 from backend.errors import DomainError, Invalid, NotFound
 from backend.models import CallLog, CallOutcome, Channel, Patient
+from backend.plain import Plain
 
 ACTOR = "patient:phone"
 
@@ -42,19 +43,19 @@ _WEIGHT = {
 # reads its call_log row and writes to it, and the ORM's loading and unit of work cost
 # more than the statements. Nothing in a turn loads a CallLog through the ORM.
 _LOG = cast(sqlalchemy.Table, CallLog.__table__)
-_CALL = (
+_CALL = Plain(
     select(*(_LOG.c[name] for name in Call._fields))
     .where(_LOG.c.clinic_id == bindparam("clinic_id"), _LOG.c.call_sid == bindparam("sid"))
     .with_for_update()
 )
 # Without values: the SET clause is made of the columns each execution is given.
-_CHANGE = update(_LOG).where(_LOG.c.id == bindparam("call_id"))
+_CHANGE = Plain(update(_LOG).where(_LOG.c.id == bindparam("call_id")))
 
 
 def _open(dialect: Any) -> Any:
     # call_sid is unique: of two first requests of one call racing, one row goes in and
     # the other request finds it (and waits for its lock) below.
-    return (
+    return Plain(
         dialect.insert(_LOG)
         .on_conflict_do_nothing(index_elements=["call_sid"])
         .returning(_LOG.c.id)
@@ -96,7 +97,7 @@ def locked(session: Session, *, clinic_id: int, call_sid: str) -> Call | None:
     """The call's row, locked until the transaction ends (a turn and the status callback
     of one call never interleave)."""
     params = {"clinic_id": clinic_id, "sid": call_sid}
-    row = session.connection().execute(_CALL, params).first()
+    row = _CALL.first(session.connection(), params)
     return _remember(session, Call(*row)) if row is not None else None
 
 
@@ -110,7 +111,7 @@ def opened(session: Session, *, clinic_id: int, call_sid: str, caller: str, now:
 
 
 # The call's row with its caller's name, for the start of a turn: one statement, not two.
-_ANSWERING = (
+_ANSWERING = Plain(
     select(*(_LOG.c[name] for name in Call._fields), Patient.name.label("patient_name"))
     .outerjoin(Patient, Patient.id == _LOG.c.patient_id)
     .where(_LOG.c.clinic_id == bindparam("clinic_id"), _LOG.c.call_sid == bindparam("sid"))
@@ -123,7 +124,7 @@ def answering(
 ) -> tuple[Call, PatientInfo | None]:
     """`opened`, and who the caller is as the row says (`patient_info`), read together."""
     params = {"clinic_id": clinic_id, "sid": call_sid}
-    row = session.connection().execute(_ANSWERING, params).first()
+    row = _ANSWERING.first(session.connection(), params)
     if row is None:
         call = _insert(session, clinic_id=clinic_id, call_sid=call_sid, caller=caller, now=now)
         # Linked only if a racing first request of the call opened the row and linked one.
@@ -151,7 +152,7 @@ def _insert(session: Session, *, clinic_id: int, call_sid: str, caller: str, now
     connection = session.connection()
     values = call._asdict()
     del values["id"]
-    call_id = connection.execute(_OPENS[connection.dialect.name], values).scalar()
+    call_id = _OPENS[connection.dialect.name].scalar(connection, values)
     if call_id is None:
         found = locked(session, clinic_id=clinic_id, call_sid=call_sid)
         assert found is not None
@@ -173,7 +174,7 @@ def of(session: Session, facts: Facts) -> Call:
 
 def change(session: Session, call: Call, **values: Any) -> None:
     """Write some columns of the call's row."""
-    session.connection().execute(_CHANGE, {"call_id": call.id, **values})
+    _CHANGE.execute(session.connection(), {"call_id": call.id, **values})
     rows = _kept(session)
     kept = rows.get(call.call_sid)
     if kept is not None:
@@ -202,7 +203,7 @@ def caller(call: Call) -> str:
         return ""
 
 
-_CALLER = (
+_CALLER = Plain(
     select(Patient.id, Patient.name)
     .join(_LOG, _LOG.c.patient_id == Patient.id)
     .where(_LOG.c.id == bindparam("call_id"))
@@ -212,23 +213,26 @@ _CALLER = (
 def patient_info(session: Session, call: Call) -> PatientInfo | None:
     """Who the caller is, once known (confirmed, or registered by a request), as the call's
     row says now: an effect of this turn may have just set it."""
-    row = session.connection().execute(_CALLER, {"call_id": call.id}).first()
+    row = _CALLER.first(session.connection(), {"call_id": call.id})
     return PatientInfo(row.id, row.name) if row is not None else None
 
 
 # Only ids and names, as a plain statement built once: most callers are new, and loading
 # whole カルテ through the ORM to compare names costs more than the rest of the lookup.
-_WITH_NUMBER = select(Patient.id, Patient.name).where(
-    Patient.clinic_id == bindparam("clinic_id"),
-    Patient.phone == bindparam("number"),
-    Patient.merged_into_id.is_(None),
+_WITH_NUMBER = Plain(
+    select(Patient.id, Patient.name).where(
+        Patient.clinic_id == bindparam("clinic_id"),
+        Patient.phone == bindparam("number"),
+        Patient.merged_into_id.is_(None),
+    )
 )
 
 
 def with_number(session: Session, clinic_id: int, number: str) -> Sequence[Row[int, str]]:
     """The id and name of each patient (not merged away) with this phone number."""
     params = {"clinic_id": clinic_id, "number": number}
-    return session.connection().execute(_WITH_NUMBER, params).all()
+    rows: Sequence[Row[int, str]] = _WITH_NUMBER.all(session.connection(), params)
+    return rows
 
 
 def is_open(session: Session, clinic_id: int, now: datetime) -> bool:
@@ -241,11 +245,13 @@ def is_open(session: Session, clinic_id: int, now: datetime) -> bool:
 # Built once and run on the connection: every call that ends in an SMS asks it, twice
 # when it books. It does not flush the session first: patients.create and update flush
 # their changes themselves.
-_OPTED_OUT = select(
-    exists().where(
-        Patient.clinic_id == bindparam("clinic_id"),
-        Patient.phone == bindparam("number"),
-        Patient.sms_opted_out.is_(True),
+_OPTED_OUT = Plain(
+    select(
+        exists().where(
+            Patient.clinic_id == bindparam("clinic_id"),
+            Patient.phone == bindparam("number"),
+            Patient.sms_opted_out.is_(True),
+        )
     )
 )
 
@@ -254,7 +260,7 @@ def opted_out(session: Session, clinic_id: int, number: str) -> bool:
     """Whether anyone with this number asked for no SMS (DESIGN rule 6): the number, not
     one カルテ, is what receives it."""
     params = {"clinic_id": clinic_id, "number": number}
-    return bool(session.connection().execute(_OPTED_OUT, params).scalar())
+    return bool(_OPTED_OUT.scalar(session.connection(), params))
 
 
 def text(
