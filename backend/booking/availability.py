@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from backend.booking import masks, schedule
 from backend.errors import Invalid, NotFound
 from backend.models import Clinic, Course, Staff, StaffRole
+from backend.plain import Plain
 
 MAX_DAYS = 62
 
@@ -154,7 +155,7 @@ def find_starts(
 
 
 # Built once: constructing a statement costs more than running it on the warm path.
-_RULES = (
+_RULES = Plain(
     select(
         Clinic.id,
         Clinic.timezone,
@@ -177,7 +178,9 @@ _RULES = (
 
 
 def _rules(session: Session, clinic_id: int, course_id: int) -> Rules:
-    row = session.execute(_RULES, {"clinic_id": clinic_id, "course_id": course_id}).one_or_none()
+    if session.autoflush:  # as the ORM's own query would: a course just added counts
+        session.flush()
+    row = _RULES.first(session.connection(), {"clinic_id": clinic_id, "course_id": course_id})
     if row is None:
         get_course(session, get_clinic(session, clinic_id), course_id)  # names what is missing
         raise NotFound(f"course {course_id} not found", field="course_id")
@@ -221,14 +224,16 @@ class BookingRules(NamedTuple):
 # the clinic is open and looks for free times on most, and a whole clinic row through the
 # ORM costs more than the rest of either.
 _CLINICS = cast(Table, Clinic.__table__)
-_BOOKING_RULES = select(*(_CLINICS.c[name] for name in BookingRules._fields)).where(
-    _CLINICS.c.id == bindparam("clinic_id")
+_BOOKING_RULES = Plain(
+    select(*(_CLINICS.c[name] for name in BookingRules._fields)).where(
+        _CLINICS.c.id == bindparam("clinic_id")
+    )
 )
 
 
 def booking_rules(session: Session, clinic_id: int) -> BookingRules:
     """The clinic's schedule settings and booking window, or NotFound."""
-    row = session.connection().execute(_BOOKING_RULES, {"clinic_id": clinic_id}).first()
+    row = _BOOKING_RULES.first(session.connection(), {"clinic_id": clinic_id})
     if row is None:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
     return BookingRules(*row)

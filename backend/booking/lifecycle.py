@@ -14,7 +14,7 @@ that check, not for the rest of the transaction.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -36,6 +36,7 @@ from backend.models import (
     Visit,
 )
 from backend.payments import Payments, charges
+from backend.plain import Plain
 
 S = BookingStatus
 ALLOWED: dict[str, frozenset[BookingStatus]] = {
@@ -115,22 +116,26 @@ class Requested(NamedTuple):
 
 
 _COURSES = cast(Table, Course.__table__)
-_COURSE = select(
-    _COURSES.c.id,
-    _COURSES.c.name,
-    _COURSES.c.staff_minutes,
-    (_COURSES.c.staff_minutes + _COURSES.c.machine_minutes).label("minutes"),
-).where(
-    _COURSES.c.id == bindparam("course_id"),
-    _COURSES.c.clinic_id == bindparam("clinic_id"),
-    _COURSES.c.active.is_(True),
+_COURSE = Plain(
+    select(
+        _COURSES.c.id,
+        _COURSES.c.name,
+        _COURSES.c.staff_minutes,
+        (_COURSES.c.staff_minutes + _COURSES.c.machine_minutes).label("minutes"),
+    ).where(
+        _COURSES.c.id == bindparam("course_id"),
+        _COURSES.c.clinic_id == bindparam("clinic_id"),
+        _COURSES.c.active.is_(True),
+    )
 )
 _PATIENTS = cast(Table, Patient.__table__)
-_PATIENT = select(_PATIENTS.c.clinic_id, _PATIENTS.c.merged_into_id).where(
-    _PATIENTS.c.id == bindparam("patient_id")
+_PATIENT = Plain(
+    select(_PATIENTS.c.clinic_id, _PATIENTS.c.merged_into_id).where(
+        _PATIENTS.c.id == bindparam("patient_id")
+    )
 )
-_INSERT_BOOKING = insert(cast(Table, Booking.__table__)).returning(Booking.__table__.c.id)
-_INSERT_CHANGE = insert(cast(Table, BookingChange.__table__))
+_INSERT_BOOKING = Plain(insert(cast(Table, Booking.__table__)).returning(Booking.__table__.c.id))
+_INSERT_CHANGE = Plain(insert(cast(Table, BookingChange.__table__)))
 
 
 def request_plain(
@@ -178,10 +183,10 @@ def request_plain(
         **_times(course, starts_at),
     }
     connection = session.connection()
-    booking_id = connection.execute(_INSERT_BOOKING, values).scalar_one()
-    change = {"booking_id": booking_id, "from_status": None, "to_status": status}
+    booking_id: int = _INSERT_BOOKING.scalar(connection, values)
+    change: dict[str, Any] = {"booking_id": booking_id, "from_status": None, "to_status": status}
     change |= {"actor": actor, "starts_at": starts_at, "reason": None, "at": now}
-    connection.execute(_INSERT_CHANGE, change)
+    _INSERT_CHANGE.execute(connection, change)
     if checked_late:
         place = late.Place(
             booking_id, clinic.id, clinic.config_token, course, starts_at, chosen_staff,
@@ -196,7 +201,7 @@ def request_plain(
 
 def _check_patient(session: Session, clinic_id: int, patient_id: int) -> None:
     """`_patient`'s refusals, reading two columns."""
-    row = session.connection().execute(_PATIENT, {"patient_id": patient_id}).first()
+    row = _PATIENT.first(session.connection(), {"patient_id": patient_id})
     if row is None or row.clinic_id != clinic_id:
         raise NotFound(f"patient {patient_id} not found", field="patient_id")
     if row.merged_into_id is not None:
@@ -208,7 +213,7 @@ def _check_patient(session: Session, clinic_id: int, patient_id: int) -> None:
 def _course(session: Session, clinic_id: int, course_id: int) -> RequestCourse:
     """An active course of this clinic, or NotFound (as availability.get_course)."""
     params = {"course_id": course_id, "clinic_id": clinic_id}
-    row = session.connection().execute(_COURSE, params).first()
+    row = _COURSE.first(session.connection(), params)
     if row is None:
         raise NotFound(f"course {course_id} not found", field="course_id")
     return RequestCourse(*row)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from backend.errors import NotFound
 from backend.models import Clinic
+from backend.plain import Plain
 
 # A plain statement built once, run on the connection: the ORM's bulk update path cost
 # more than the rest of taking the lock, on every booking change.
@@ -53,16 +54,18 @@ class RequestClinic(NamedTuple):
     line_staff_group_id: str | None
 
 
-_LOCK_READING = _LOCK.returning(*(_CLINICS.c[name] for name in RequestClinic._fields))
-_READING = select(*(_CLINICS.c[name] for name in RequestClinic._fields)).where(
-    _CLINICS.c.id == bindparam("clinic_id")
+_LOCK_READING = Plain(_LOCK.returning(*(_CLINICS.c[name] for name in RequestClinic._fields)))
+_READING = Plain(
+    select(*(_CLINICS.c[name] for name in RequestClinic._fields)).where(
+        _CLINICS.c.id == bindparam("clinic_id")
+    )
 )
 
 
 def lock_reading(session: Session, clinic_id: int) -> RequestClinic:
     """`lock_schedule` reading only what a request needs, in the same statement."""
     params = {"clinic_id": clinic_id, "token": uuid4().hex}
-    row = session.connection().execute(_LOCK_READING, params).first()
+    row = _LOCK_READING.first(session.connection(), params)
     if row is None:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
     return RequestClinic(*row)
@@ -70,7 +73,7 @@ def lock_reading(session: Session, clinic_id: int) -> RequestClinic:
 
 def reading(session: Session, clinic_id: int) -> RequestClinic:
     """What a request reads of its clinic, without the lock (backend.booking.late)."""
-    row = session.connection().execute(_READING, {"clinic_id": clinic_id}).first()
+    row = _READING.first(session.connection(), {"clinic_id": clinic_id})
     if row is None:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
     return RequestClinic(*row)
