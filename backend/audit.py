@@ -15,6 +15,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from backend.models import AuditAction, AuditLog
+from backend.plain import Plain
 
 DETAIL_LENGTH = 500
 
@@ -23,6 +24,7 @@ DETAIL_LENGTH = 500
 # entry nobody reads back in the transaction, and an ORM object with its own flush costs
 # more than the insert.
 _INSERT = insert(cast(Table, AuditLog.__table__))
+_INSERT_ONE = Plain(_INSERT)
 
 
 def record(
@@ -46,7 +48,7 @@ def record(
         "detail": _fit(detail),
         "at": now,
     }
-    session.connection().execute(_INSERT, values)
+    _INSERT_ONE.execute(session.connection(), values)
 
 
 def listed(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.conversation import codec
 from backend.conversation.model import Reply
 from backend.models import Channel, MessageKind, OutboxMessage, OutboxStatus
+from backend.plain import Plain
 
 # LINE reply tokens last about a minute; answer well inside it or fall back to push.
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
@@ -62,7 +63,7 @@ Outcome = Sent | Retry | Failed | Uncertain
 
 def _insert(dialect: Any) -> Any:
     # A business key seen before (a rule firing twice) inserts nothing, and says so.
-    return (
+    return Plain(
         dialect.insert(OutboxMessage)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(OutboxMessage.id)
@@ -108,7 +109,7 @@ def enqueue(
     # Pending ORM changes (the patient just registered) must reach the database first.
     session.flush()
     connection = session.connection()
-    row_id: int | None = connection.execute(_INSERTS[connection.dialect.name], values).scalar()
+    row_id: int | None = _INSERTS[connection.dialect.name].scalar(connection, values)
     if row_id is not None:
         session.info[_QUEUED] = True
     return row_id

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from backend import audit, kana
 from backend.errors import Invalid, NotFound
 from backend.models import AuditAction, Clinic, Gender, Likelihood, Media, Patient, PatientTag
+from backend.plain import Plain
 
 CONSENT_FIELDS = frozenset({"consent_line", "consent_sms", "consent_email", "consent_post"})
 FIELDS = CONSENT_FIELDS | {
@@ -86,7 +87,7 @@ def create(
 
 # Built once and run on the session's connection (`register`): a phone call registers
 # its caller while it books, and the ORM's unit of work cost more than the insert.
-_INSERT = insert(cast(Table, Patient.__table__)).returning(Patient.__table__.c.id)
+_INSERT = Plain(insert(cast(Table, Patient.__table__)).returning(Patient.__table__.c.id))
 _INSERT_TAG = insert(cast(Table, PatientTag.__table__))
 
 
@@ -105,7 +106,7 @@ def register(session: Session, *, clinic_id: int, actor: str, now: datetime, **f
         row["consent_updated_at"] = now
     session.flush()  # as the ORM's own writes would: after this session's pending changes
     connection = session.connection()
-    patient_id: int = connection.execute(_INSERT, row).scalar_one()
+    patient_id: int = _INSERT.scalar(connection, row)
     if tags:
         connection.execute(_INSERT_TAG, [{"patient_id": patient_id, "tag": tag} for tag in tags])
     touched = [*values, "tags"] if tags else list(values)
@@ -295,11 +296,11 @@ def _replace_tags(patient: Patient, tags: Iterable[str]) -> bool:
 
 # Whether the clinic exists, as a plain statement built once: no caller needs the whole
 # clinic row, and loading it through the ORM costs more than registering the patient.
-_CLINIC = select(Clinic.id).where(Clinic.id == bindparam("clinic_id"))
+_CLINIC = Plain(select(Clinic.id).where(Clinic.id == bindparam("clinic_id")))
 
 
 def _check_clinic(session: Session, clinic_id: int) -> None:
-    if session.connection().execute(_CLINIC, {"clinic_id": clinic_id}).first() is None:
+    if _CLINIC.first(session.connection(), {"clinic_id": clinic_id}) is None:
         raise NotFound(f"clinic {clinic_id} not found", field="clinic_id")
 
 

@@ -14,7 +14,8 @@ connection, inside the transaction of the SQLAlchemy connection it is given:
 
 Rows come back as named tuples of the statement's column keys. An INSERT or UPDATE without
 values of its own writes the columns an execution is given (compiled once for each set of
-keys). What it does not do: expanding IN lists, or the ORM; such statements go through
+keys), and the columns' Python-side defaults (`default`, `onupdate`) for the others. What
+it does not do: expand IN lists given at run time, or the ORM; such statements go through
 SQLAlchemy as usual. Listeners of `before_cursor_execute` (statement counters in tests)
 are told of each statement, without a cursor or an execution context.
 """
@@ -107,13 +108,34 @@ class Plain:
 
 @dataclass(frozen=True)
 class _Slot:
-    """One parameter of the SQL: the caller's key and its conversion, or a value the
-    statement carries (already converted)."""
+    """One parameter of the SQL: the caller's key and its conversion; else a value the
+    statement carries (already converted); else a column default made at each run."""
 
     name: str  # as the SQL names it (named paramstyles)
-    key: str | None  # the caller's key; None when the statement carries the value
+    key: str | None  # the caller's key; None when the value is not the caller's
     convert: Convert
     fixed: Any = None
+    default: Callable[[], Any] | None = None
+
+    def value(self, params: Mapping[str, Any]) -> Any:
+        if self.key is not None:
+            return self.convert(params[self.key])
+        return self.fixed if self.default is None else self.convert(self.default())
+
+
+def _default(column: Any, update: bool) -> Callable[[], Any] | None:
+    """The Python-side default of a column the caller gave no value (an INSERT's `default`,
+    an UPDATE's `onupdate`), as SQLAlchemy would fill it in."""
+    default = column.onupdate if update else column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        value = default.arg
+        return lambda: value
+    if default.is_callable:
+        made = default.arg  # SQLAlchemy's wrapper takes an execution context: none here
+        return lambda: made(None)
+    raise ValueError(f"a plain statement cannot compute the default of {column.key}")
 
 
 @dataclass(frozen=True)
@@ -130,41 +152,44 @@ class _Compiled:
     @classmethod
     def of(cls, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
         compiled: Any = statement.compile(dialect=dialect, column_keys=list(params))
-        if any(bind.expanding for bind in compiled.post_compile_params):
+        if any(bind.required for bind in compiled.post_compile_params):
             raise ValueError("a plain statement cannot expand parameters")
-        if compiled.post_compile_params:  # values rendered into the SQL (SQLite's LIMIT)
-            compiled = statement.compile(
-                dialect=dialect,
-                column_keys=list(params),
-                compile_kwargs={"render_postcompile": True},
-            )
-        names = compiled.positiontup if dialect.positional else list(compiled.binds)
+        required = {bind.key for bind in compiled.binds.values() if bind.required}
+        # The SQL with a fixed IN list written out, and the value of every parameter the
+        # statement carries (the caller's are None here: they stay parameters).
+        state = compiled.construct_expanded_state(dict.fromkeys(required))
+        names = state.positiontup if dialect.positional else list(state.parameters)
+        unescaped = {escaped: name for name, escaped in (compiled.escaped_bind_names or {}).items()}
+        prefetch = {column.key: (column, False) for column in compiled.insert_prefetch}
+        prefetch |= {column.key: (column, True) for column in compiled.update_prefetch}
         slots = []
         for name in names or ():
-            bind = compiled.binds[name]
-            convert = bind.type.dialect_impl(dialect).bind_processor(dialect) or _same
-            if bind.required:
+            original = unescaped.get(name, name)
+            bind = compiled.binds.get(original)  # None: an element of a fixed IN list
+            convert = (
+                bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if bind is not None
+                else state.processors.get(name)
+            ) or _same
+            if bind is not None and bind.key in prefetch and bind.key not in params:
+                default = _default(*prefetch[bind.key])
+                slots.append(_Slot(name, None, convert, default=default))
+            elif bind is not None and bind.key in required:
                 slots.append(_Slot(name, bind.key, convert))
             else:
-                slots.append(_Slot(name, None, _same, convert(bind.effective_value)))
+                slots.append(_Slot(name, None, _same, convert(state.parameters[name])))
         columns = list(getattr(statement, "exported_columns", ()))
         results = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
         make = namedtuple("Row", [column.key for column in columns], rename=True)  # type: ignore[misc]
-        return cls(compiled.string, tuple(slots), dialect.positional, make, results)
+        return cls(state.statement, tuple(slots), dialect.positional, make, results)
 
     def values(self, params: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
         """The driver's parameters."""
         if self.positional:
-            return [
-                slot.fixed if slot.key is None else slot.convert(params[slot.key])
-                for slot in self.slots
-            ]
-        return {
-            slot.name: slot.fixed if slot.key is None else slot.convert(params[slot.key])
-            for slot in self.slots
-        }
+            return [slot.value(params) for slot in self.slots]
+        return {slot.name: slot.value(params) for slot in self.slots}
 
     def read(self, row: Sequence[Any]) -> tuple[Any, ...]:
         """A result row as the statement's columns' types read it."""

@@ -138,7 +138,7 @@ def test_statement_listeners_are_told(session: Session) -> None:
     seen: list[str] = []
 
     def note(_conn: object, cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement.split()[0])
+        seen.append(statement.split(maxsplit=1)[0])
 
     event.listen(connection, "before_cursor_execute", note)
     try:
@@ -146,3 +146,39 @@ def test_statement_listeners_are_told(session: Session) -> None:
     finally:
         event.remove(connection, "before_cursor_execute", note)
     assert seen == ["SELECT"]
+
+
+def test_columns_not_given_take_their_defaults_as_with_sqlalchemy(session: Session) -> None:
+    clinic = make_clinic(session, hours=False)
+    patients = cast(Table, Patient.__table__)
+    values = {"clinic_id": clinic.id, "name": "既定 太郎", "created_at": NOW, "updated_at": NOW}
+    connection = session.connection()
+    add = insert(patients).returning(patients.c.id)
+    by_core = connection.execute(add, values).scalar_one()
+    by_plain = Plain(add).scalar(connection, values)
+    read = select(patients).where(patients.c.id == bindparam("id"))
+    core_row = connection.execute(read, {"id": by_core}).one()._asdict()
+    plain_row = connection.execute(read, {"id": by_plain}).one()._asdict()
+    assert {**plain_row, "id": by_core} == core_row
+    assert plain_row["name_verified"] is not None
+
+
+def test_a_fixed_list_is_written_into_the_sql_and_the_callers_values_stay_parameters(
+    session: Session,
+) -> None:
+    clinic = make_clinic(session, hours=False)
+    connection = session.connection()
+    first = _open_call(session, clinic.id, "CA-in-1")
+    _open_call(session, clinic.id, "CA-in-2", outcome=CallOutcome.ABANDONED)
+    kept = Plain(
+        select(LOG.c.call_sid)
+        .where(
+            LOG.c.clinic_id == bindparam("clinic_id"),
+            LOG.c.outcome.in_([CallOutcome.IN_PROGRESS, CallOutcome.REQUEST_MADE]),
+        )
+        .order_by(LOG.c.id.desc())
+        .limit(1)
+    )
+    assert kept.scalar(connection, {"clinic_id": clinic.id}) == "CA-in-1"
+    assert kept.scalar(connection, {"clinic_id": clinic.id + 1}) is None
+    assert first > 0

@@ -33,6 +33,7 @@ from backend.models import (
     Patient,
     Source,
 )
+from backend.plain import Plain
 
 MAX_LISTED = 5  # read aloud one by one: more than this is a call for staff
 PERFORMERS: dict[str, Performer] = {}
@@ -92,13 +93,15 @@ class Caller(NamedTuple):
     sms_opted_out: bool
 
 
-_PATIENT = select(*(Patient.__table__.c[name] for name in Caller._fields)).where(
-    Patient.__table__.c.id == bindparam("patient_id")
+_PATIENT = Plain(
+    select(*(Patient.__table__.c[name] for name in Caller._fields)).where(
+        Patient.__table__.c.id == bindparam("patient_id")
+    )
 )
 
 
 def _read(session: Session, patient_id: int) -> Caller | None:
-    row = session.connection().execute(_PATIENT, {"patient_id": patient_id}).first()
+    row = _PATIENT.first(session.connection(), {"patient_id": patient_id})
     return Caller(*row) if row is not None else None
 
 

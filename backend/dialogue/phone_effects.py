@@ -28,6 +28,7 @@ from backend.dialogue import phone_calls as calls
 from backend.dialogue.runner import Performer
 from backend.errors import Invalid, NotFound
 from backend.models import Booking, BookingStatus, CallOutcome, Patient
+from backend.plain import Plain
 
 OUTCOMES = {"information": CallOutcome.INFORMATION, "transferred": CallOutcome.TRANSFERRED}
 _KEPT = (BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
@@ -55,7 +56,7 @@ def _status(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[
 
 
 # Built once: every call asks for the caller's カルテ on its first turn.
-_LAST_COURSE = (
+_LAST_COURSE = Plain(
     select(Booking.course_id)
     .where(Booking.patient_id == bindparam("patient_id"), Booking.status.in_(_KEPT))
     .order_by(Booking.starts_at.desc())
@@ -68,7 +69,7 @@ def _candidate(session: Session, facts: Facts, number: str) -> dict[str, Any] | 
     if len(found) != 1:  # nobody, or a family sharing the phone: ask no one by name
         return None
     params = {"patient_id": found[0].id}
-    last = session.connection().execute(_LAST_COURSE, params).scalar()
+    last = _LAST_COURSE.scalar(session.connection(), params)
     return {"id": found[0].id, "name": found[0].name, "course_id": last}
 
 
@@ -131,7 +132,7 @@ def _keyed_number(value: object) -> str:
 
 # The booking an SMS confirms and its patient, as a plain statement built once: the SMS
 # follows the request in the same turn, which wrote the booking without the ORM.
-_BOOKED = (
+_BOOKED = Plain(
     select(
         Booking.id,
         Booking.starts_at,
@@ -152,7 +153,7 @@ def _sms(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[str
     booking_id = args.get("booking_id")
     made = None
     if booking_id:
-        made = session.connection().execute(_BOOKED, {"booking_id": booking_id}).first()
+        made = _BOOKED.first(session.connection(), {"booking_id": booking_id})
     if made is None or made.id != call.booking_id:
         raise NotFound("booking not found", field="booking_id")
     to = _keyed_number(args.get("to")) or calls.caller(call)
