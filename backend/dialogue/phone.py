@@ -15,12 +15,11 @@ short alert, and a mobile caller who has not opted out gets one text-back SMS.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from backend import notify
@@ -29,10 +28,10 @@ from backend.conversation import phone
 from backend.conversation import phone_common as states
 from backend.conversation import phone_texts as texts
 from backend.conversation.model import Event, Facts, Hangup, PatientInfo, Reply, State
-from backend.db import placeholder, to_driver
 from backend.dialogue import facts, phone_effects, runner
 from backend.dialogue import phone_calls as calls
 from backend.models import CallLog, CallOutcome, Clinic
+from backend.plain import Plain
 
 # Twilio statuses of a call that never reached the attendant.
 NOT_CONNECTED = frozenset({"no-answer", "busy", "failed", "canceled"})
@@ -137,22 +136,17 @@ def keep(connection: Connection, after: After) -> bool:
     """Write the state a `talk` turn left on the call's row; False when the call has
     ended meanwhile (its status callback came first): the turn then just hangs up.
 
-    Plain SQL for the driver, with the state converted by the column's own type (as
-    backend.inbox.record_many does): a turn that only talks is two statements, and
+    A plain statement (backend.plain): a turn that only talks is two statements, and
     SQLAlchemy's statement handling cost more than both."""
-    dialect = connection.dialect
-    data = to_driver(_LOG.c.state_data, dialect)(dict(after.state.data))
-    values = (after.state.name, data, after.call_id)
-    return bool(connection.exec_driver_sql(_keep_sql(dialect.paramstyle), values).rowcount)
+    params = {"step": after.state.name, "data": dict(after.state.data), "call_id": after.call_id}
+    return bool(_KEEP.rowcount(connection, params))
 
 
-@functools.cache
-def _keep_sql(paramstyle: str) -> str:
-    mark = placeholder(paramstyle)
-    return (
-        f"UPDATE {CallLog.__tablename__} SET last_step = {mark}, state_data = {mark} "  # noqa: S608
-        f"WHERE id = {mark} AND ended_at IS NULL"
-    )
+_KEEP = Plain(
+    update(_LOG)
+    .where(_LOG.c.id == bindparam("call_id"), _LOG.c.ended_at.is_(None))
+    .values(last_step=bindparam("step"), state_data=bindparam("data", type_=_LOG.c.state_data.type))
+)
 
 
 def call_ended(
