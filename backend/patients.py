@@ -64,28 +64,14 @@ NORMALIZED = 4096
 @functools.lru_cache(maxsize=NORMALIZED)
 def normalize_phone(raw: str) -> str:
     """A Japanese or international phone number in E.164 (+819012345678), or Invalid."""
-    number, refusal = _normalized(raw)
-    if refusal is not None:
-        raise Invalid(refusal, field="phone")
-    return number
-
-
-# Numbers normalized lately: every turn of a call through the database asks for its
-# caller's number, and parsing one costs about 50 µs.
-PHONES_KEPT = 1024
-
-
-@functools.lru_cache(maxsize=PHONES_KEPT)
-def _normalized(raw: str) -> tuple[str, str | None]:
-    """The number in E.164 and None, or "" and why it is not a phone number."""
     text = unicodedata.normalize("NFKC", raw).strip()
     try:
         number = phonenumbers.parse(text, "JP")
-    except phonenumbers.NumberParseException:
-        return "", "not a phone number"
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("not a phone number", field="phone") from exc
     if not phonenumbers.is_valid_number(number):
-        return "", "not a valid phone number"
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+        raise Invalid("not a valid phone number", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def create(
