@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -76,8 +76,9 @@ def placeholder(paramstyle: str) -> str:
 
 
 @functools.cache
-def to_driver(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
-    """How `column` turns a value into the driver's, as SQLAlchemy would convert it."""
+def to_driver(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """How `column` (or a bound parameter) turns a value into the driver's, as SQLAlchemy
+    would convert it."""
     convert = column.type.dialect_impl(dialect).bind_processor(dialect)
     return convert or _same
 
