@@ -22,7 +22,7 @@ import telephony.cli
 import telephony.sms_inbound
 import telephony.webhook
 from backend import cli
-from backend.api import errors, hot, routes
+from backend.api import errors, hot, routes, serial
 from backend.api.deps import Store
 from backend.booking import schedule
 from backend.db import Database
@@ -89,6 +89,8 @@ def create_app(
     app.state.settings = settings
     app.state.store = store or Database(settings.database_url)
     app.state.clock = clock
+    # The phone's turns: on SQLite one after another on the event loop (backend.api.serial).
+    app.state.serial_writes = serial.SerialWrites()
     # Called after a webhook has answered: handles the events it recorded, then sends the
     # answers they queued. Tests may replace it.
     store = app.state.store

@@ -166,6 +166,29 @@ class Writers:
         finally:
             self._threads.release()
 
+    @contextmanager
+    def now(self) -> Iterator[bool]:
+        """The lock, only if it is free this moment: yields True while holding it, False
+        (holding nothing) when another thread or process writes. Never waits."""
+        if not self._threads.acquire(blocking=False):
+            yield False
+            return
+        if self._depth == 0 and self._path is not None:
+            try:
+                taken = _flock_now(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB) == 0
+            except BaseException:
+                self._threads.release()
+                raise
+            if not taken:
+                self._threads.release()
+                yield False
+                return
+        self._depth += 1
+        try:
+            yield True
+        finally:
+            self.__exit__(None, None, None)
+
     def _descriptor(self) -> int:
         # Opened once per process: a descriptor inherited over fork shares its lock with
         # the parent, which would let both in at once.
@@ -244,6 +267,9 @@ class Database:
         self._writers: AbstractContextManager[Any] = (
             Writers(writers_path(self.engine)) if is_sqlite(url) else nullcontext()
         )
+        # One writer at a time, each write local and short: a phone turn runs on the event
+        # loop rather than a thread (backend.api.serial).
+        self.single_writer = isinstance(self._writers, Writers)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         reader = self.engine.execution_options(**{READ_ONLY: True})
         self.read_sessions = sessionmaker(reader, expire_on_commit=False)
@@ -269,6 +295,17 @@ class Database:
         writer that has it."""
         with self._writers, self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def writing_now(self) -> Iterator[bool]:
+        """On SQLite, this process's writers' lock if it is free this moment (`Writers.now`):
+        True while it is held, and the transactions inside take it again at once. False
+        when someone else writes, and always on PostgreSQL, which has no such lock."""
+        if isinstance(self._writers, Writers):
+            with self._writers.now() as taken:
+                yield taken
+        else:
+            yield False
 
     @contextmanager
     def held(self) -> Iterator[Held]:

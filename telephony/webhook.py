@@ -26,10 +26,10 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
 from backend.api import deps
+from backend.api.serial import SerialWrites
 from backend.conversation.model import CallStarted, Dialed, Event, Keys, Silence, Text
 from backend.settings import Settings
 from telephony import clinics, signature, turns, twiml
@@ -86,7 +86,7 @@ async def status(request: Request) -> Response:
     if call_status not in ENDED:
         return Response(status_code=204)
     try:
-        queued = await run_in_threadpool(
+        queued = await _serial(request).run(
             turns.end,
             request.app.state.store,
             call_sid=call_sid,
@@ -210,7 +210,7 @@ async def _step(
         form=dict(form),
     )
     try:
-        answer = await run_in_threadpool(
+        answer = await _serial(request).run(
             turns.answer,
             request.app.state.store,
             step,
@@ -245,6 +245,11 @@ async def _verified(request: Request, path: str) -> MultiDict | Response:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def _serial(request: Request) -> SerialWrites:
+    writes: SerialWrites = request.app.state.serial_writes
+    return writes
 
 
 def _left(request: Request) -> turns.Left:

@@ -92,6 +92,18 @@ class SessionStore:
         # One session serves every thread of the app under test (the worker's lanes, the
         # web app's kick): one of them at a time, as SQLite's single writer would have it.
         self.lock: threading.RLock = session.info.setdefault("store_lock", threading.RLock())
+        # As Database decides: SQLite's phone turns run on the event loop when it is free.
+        self.single_writer = session.get_bind().dialect.name == "sqlite"
+
+    @contextmanager
+    def writing_now(self) -> Iterator[bool]:
+        if not self.lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self.lock.release()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

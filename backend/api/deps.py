@@ -29,7 +29,13 @@ class Held(Protocol):
 class Store(Protocol):
     """Where routes get sessions: `transaction()` commits on success, `reader()` only reads;
     `held()` keeps a connection for a run of small writes without the ORM; `begin()` is one
-    such write on a connection of its own."""
+    such write on a connection of its own. `single_writer` databases (SQLite) take one
+    writer at a time, and `writing_now()` takes their writers' turn only if it is free this
+    moment (True), never waiting (False)."""
+
+    single_writer: bool
+
+    def writing_now(self) -> AbstractContextManager[bool]: ...
 
     def transaction(self) -> AbstractContextManager[Session]: ...
 

@@ -3,6 +3,7 @@ step, repeats answered from the inbox, failures rolled back into a polite apolog
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -311,3 +312,35 @@ def test_the_webhooks_are_hot_routes_and_a_get_still_answers_405(
         assert twilio.client.get(path).status_code == 405
     assert twilio.call().status_code == 200
     assert twilio.post("/twilio/voice", call_form(), signature="wrong").status_code == 403
+
+
+def test_on_sqlite_the_turns_run_on_the_event_loop_and_on_postgresql_on_a_thread(
+    twilio: Twilio, attendant: Attendant, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where: list[bool] = []
+
+    def on_the_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def answer(session: Session, **context: Any) -> phone.Answered:
+        where.append(on_the_loop())
+        return attendant.answer(session, **context)
+
+    def call_ended(session: Session, **context: Any) -> None:
+        where.append(on_the_loop())
+        attendant.call_ended(session, **context)
+
+    monkeypatch.setattr(phone, "answer", answer)
+    monkeypatch.setattr(phone, "call_ended", call_ended)
+    twilio.call()
+    twilio.answer(1, Digits="1")
+    assert twilio.ended("completed", "30").status_code == 204
+
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    assert where == [sqlite, sqlite, sqlite]
+    assert attendant.events == [CallStarted(CALLER), Keys("1")]
+    assert len(attendant.ended) == 1
