@@ -34,6 +34,7 @@ from backend.models import (
     Source,
 )
 from backend.plain import Plain
+from backend.savepoint import savepoint
 
 MAX_LISTED = 5  # read aloud one by one: more than this is a call for staff
 PERFORMERS: dict[str, Performer] = {}
@@ -215,7 +216,7 @@ def _cancel(session: Session, facts: Facts, args: Mapping[str, Any]) -> Mapping[
     call = calls.of(session, facts)
     found = _callers_booking(session, facts, call, args.get("booking_id"))
     try:
-        with session.begin_nested():
+        with savepoint(session):
             booking.cancel(
                 session, booking_id=found.id, by=Party.PATIENT, actor=calls.ACTOR, now=facts.now
             )
@@ -238,7 +239,7 @@ def _reschedule(
     found = _callers_booking(session, facts, call, args.get("booking_id"))
     previous = found.starts_at
     try:
-        with session.begin_nested():
+        with savepoint(session):
             booking.reschedule(
                 session,
                 booking_id=found.id,

@@ -24,6 +24,7 @@ from backend.dialogue.runner import Performer
 from backend.errors import DomainError, Invalid, NotFound
 from backend.models import CallLog, CallOutcome, Channel, Patient
 from backend.plain import Plain
+from backend.savepoint import savepoint
 
 ACTOR = "patient:phone"
 
@@ -308,7 +309,7 @@ def performer(
                 if reads:
                     found = body(session, facts, effect.args)
                 else:
-                    with session.begin_nested():
+                    with savepoint(session):
                         found = body(session, facts, effect.args)
             except DomainError as err:
                 forget(session)  # what the effect changed was rolled back

@@ -15,6 +15,7 @@ from backend.conversation.model import Effect, Facts, Result
 from backend.dialogue.runner import Performer
 from backend.errors import DomainError
 from backend.models import Booking, Clinic, Staff
+from backend.savepoint import savepoint
 
 Body = Callable[[Session, Facts, Mapping[str, Any]], dict[str, Any]]
 
@@ -31,7 +32,7 @@ def performer(name: str, body: Body) -> Performer:
 
     def perform(session: Session, facts: Facts, effect: Effect) -> Result:
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 data = body(session, facts, effect.args)
         except DomainError as error:
             return Result(name, ok=False, data=_refusal(session, facts, effect.args, error))
