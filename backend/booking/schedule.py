@@ -35,6 +35,7 @@ from backend.models import (
     StaffRole,
     StaffShift,
 )
+from backend.plain import Plain
 
 CACHE_SIZE = 16
 
@@ -372,7 +373,7 @@ def _beds(session: Session, schedule: Schedule) -> dict[int, int]:
 # become minutes from the origin, and converting each to an aware datetime first was a
 # third of reading a busy day (80 bookings: 320 values).
 _DRIVERS = DateTime(timezone=True)
-_BOOKINGS = select(
+_SELECT_BOOKINGS = select(
     Booking.id,
     Booking.staff_id,
     Booking.bed_id,
@@ -387,7 +388,8 @@ _BOOKINGS = select(
     Booking.starts_at < bindparam("end"),
     Booking.ends_at > bindparam("origin"),
 )
-_BOOKINGS_BUT_ONE = _BOOKINGS.where(Booking.id != bindparam("excluded"))
+_BOOKINGS = Plain(_SELECT_BOOKINGS)
+_BOOKINGS_BUT_ONE = Plain(_SELECT_BOOKINGS.where(Booking.id != bindparam("excluded")))
 
 
 def _load_bookings(
@@ -403,7 +405,7 @@ def _load_bookings(
     session.flush()
     origin = schedule.origin
     naive = origin.astimezone(UTC).replace(tzinfo=None)  # SQLite's values: naive UTC
-    for row in session.connection().execute(query, params):
+    for row in query.all(session.connection(), params):
         base = naive if row.starts_at.tzinfo is None else origin
         occupant = Occupant(
             booking_id=row.id,
