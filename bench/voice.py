@@ -11,7 +11,9 @@ its own, so the callers do not all race for one slot), the key taking it, a spok
 for 「nothing else」 — each posted to the action of the Gather the attendant answered with
 (telephony/call_twiml.py reads the TwiML), then the status callback. The bare side makes
 the same signed form posts to an endpoint that only parses the form and answers a fixed
-Gather. Rounds alternate bare / voice so machine noise hits both alike. Callers answer at
+Gather. Rounds alternate bare / voice so machine noise hits both alike; a voice round lasts
+until the SMS its calls caused are sent, so their sending is counted to the voice side and
+never runs beside a bare round. Callers answer at
 once, all calls of a round starting together, by default (the worst case); --think S makes
 them pause about S seconds, as people do, and calls come in at random moments.
 
@@ -39,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -319,19 +322,26 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(pool: Pool, base: str, args: argparse.Namespace) -> dict[str, Calls]:
-    """Alternate bare and voice rounds after a warm-up round of each."""
+def measure(
+    pool: Pool, base: str, args: argparse.Namespace, database: Database
+) -> dict[str, Calls]:
+    """Alternate bare and voice rounds after a warm-up round of each. A voice round lasts
+    until the SMS its calls queued are sent, so their sending counts to the voice side's
+    CPU, and never runs beside the next bare round."""
     totals = {"bare": Calls(), "voice": Calls()}
     concurrent, think = args.concurrent, args.think
     each = max(1, args.calls // args.rounds // concurrent)
     round_trip(pool, base, BARE, first=0, concurrent=concurrent, each=1, think=0)
     warm_up = round_trip(pool, base, VOICE, first=0, concurrent=concurrent, each=1, think=0)
+    sms_sent(database)
     for number in range(args.rounds):
         first = concurrent * (1 + number * each)
         calls = {"first": first, "concurrent": concurrent, "each": each, "think": think}
         for side, path in (("bare", BARE), ("voice", VOICE)):
             began = cpu_seconds(SERVERS[base])
             done = round_trip(pool, base, path, **calls)
+            if path == VOICE:
+                sms_sent(database)
             done.cpu = cpu_seconds(SERVERS[base]) - began
             totals[side].add(done)
     totals["voice"].sids += warm_up.sids  # they must have their call_log rows too
@@ -392,21 +402,34 @@ def check_call_log(database: Database, sids: list[str]) -> bool:
 BUSY = ("pending", "sending")
 
 
-def sms_received(database: Database, fake: str, seconds: float = 10) -> None:
-    """Wait (a while) until no SMS is left to send; print the outbox and what the fake got."""
+def outbox_counts(database: Database) -> list[tuple[Any, Any, int]]:
+    """How many outbox rows of each channel are in each status."""
+    with database.reader() as session:
+        rows = session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+                OutboxMessage.channel, OutboxMessage.status
+            )
+        ).all()
+    return [(channel, status, int(n)) for channel, status, n in rows]
+
+
+def sms_sent(
+    database: Database, seconds: float = 30, poll: float = 0.05
+) -> list[tuple[Any, Any, int]]:
+    """Wait (a while) until no SMS is left to send; the outbox's counts then. Sending
+    counts too: a message being sent may have reached the fake before it is marked."""
     deadline = time.monotonic() + seconds
     while True:
-        with database.reader() as session:
-            counts = session.execute(
-                select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
-                    OutboxMessage.channel, OutboxMessage.status
-                )
-            ).all()
-        # Sending too: a message being sent may have reached the fake before it is marked.
+        counts = outbox_counts(database)
         waiting = [n for channel, status, n in counts if channel == "sms" and status in BUSY]
         if not waiting or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+            return counts
+        time.sleep(poll)
+
+
+def sms_received(database: Database, fake: str) -> None:
+    """Print the outbox, once no SMS is left to send, and what the fake got."""
+    counts = sms_sent(database, seconds=10)
     print("outbox: " + (", ".join(f"{c} {s} {n}" for c, s, n in counts) or "empty"))
     received = httpx.get(f"{fake}/_fake/messages", params={"since": 10**9}).json()["next"]
     print(f"SMS the fake Twilio API received: {received}")
@@ -454,7 +477,7 @@ def main() -> None:
             serve("voice:bench_app", server_env(url, fake), args.workers) as base,
             Pool(PROCESSES) as pool,
         ):
-            totals = measure(pool, base, args)
+            totals = measure(pool, base, args, database)
             p99, p50_ratio, p99_ratio = report(totals, args)
             logged = check_call_log(database, totals["voice"].sids)
             sms_received(database, fake)  # while the server still drains its outbox
