@@ -150,3 +150,35 @@ def test_a_reply_that_cannot_be_kept_is_rendered_all_the_same() -> None:
     card = Card(title="予約リクエスト", rows=rows)  # type: ignore[arg-type]
     document = twiml.render((card, Hangup()), line=line(), next_turn=1)
     assert "予約リクエスト。日時は12月1日(火) 9:15" in document
+
+
+TRICKY = [
+    "A&B <様> \"引用\" 'と' &amp;",
+    "改行\nと\tタブ",
+    "絵文字😀と半角ｶﾅ",
+    "\ue0000\ue001 は空欄の印と同じ文字",
+    "0",
+    "",
+]
+
+
+def test_each_turn_is_the_document_twilio_s_library_builds_for_its_words() -> None:
+    twiml._shaped.cache_clear()
+    twiml._rendered.cache_clear()
+    endings: list[tuple[Expect | Transfer | Hangup, ...]] = [
+        (Expect(keys=4, speech=False, hints=("予約", "A&B")),),
+        (Transfer(),),
+        (Hangup(),),
+        (),
+    ]
+    for count in range(len(TRICKY) + 1):
+        for shift in range(len(TRICKY)):
+            texts = [TRICKY[(shift + n) % len(TRICKY)] for n in range(count)]
+            for ending in endings:
+                replies = (*(Say(text) for text in texts), *ending)
+                spoken = [text for text in texts if text.strip()]
+                kind = ending[0] if ending and not isinstance(ending[0], Hangup) else None
+                built = twiml._built(spoken, kind, line(), 7)  # the oracle
+                assert twiml.render(replies, line=line(), next_turn=7) == built
+    shapes = twiml._shaped.cache_info()
+    assert shapes.hits > 0  # most were written into a kept shape, not built whole
