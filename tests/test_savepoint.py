@@ -3,6 +3,8 @@ SQLite and PostgreSQL, and keeps the session's objects true to the database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any, cast
 
@@ -59,15 +61,22 @@ def test_when_the_block_raises_its_writes_are_undone_and_earlier_ones_stay(
     clinic = make_clinic(session, hours=False)
     _call(session, clinic.id, "CA-before")
     kept = make_patient(session, clinic, name="前から 花子")
-    with pytest.raises(Refused), savepoint(session):
-        _SET_STEP.execute(session.connection(), {"sid": "CA-before", "step": "changed"})
-        _call(session, clinic.id, "CA-inside")
-        kept.name = "変更 花子"
-        session.flush()
-        added = make_patient(session, clinic, name="新規 一郎")
-        pending = Patient(clinic_id=clinic.id, name="未保存 次郎", created_at=NOW)
-        session.add(pending)
-        raise Refused
+    made: list[Patient] = []
+
+    def refused() -> None:
+        with savepoint(session):
+            _SET_STEP.execute(session.connection(), {"sid": "CA-before", "step": "changed"})
+            _call(session, clinic.id, "CA-inside")
+            kept.name = "変更 花子"
+            session.flush()
+            made.append(make_patient(session, clinic, name="新規 一郎"))
+            made.append(Patient(clinic_id=clinic.id, name="未保存 次郎", created_at=NOW))
+            session.add(made[-1])
+            raise Refused
+
+    with pytest.raises(Refused):
+        refused()
+    added, pending = made
     assert _step(session, "CA-before") is None
     connection = session.connection()
     assert connection.execute(select(LOG.c.id).where(LOG.c.call_sid == "CA-inside")).first() is None
@@ -79,13 +88,18 @@ def test_when_the_block_raises_its_writes_are_undone_and_earlier_ones_stay(
     assert names == ["前から 花子"]
 
 
+def _refused_after(session: Session, sid: str, step: str) -> None:
+    with savepoint(session):
+        _SET_STEP.execute(session.connection(), {"sid": sid, "step": step})
+        raise Refused
+
+
 def test_an_inner_savepoint_that_fails_leaves_the_outer_ones_writes(session: Session) -> None:
     clinic = make_clinic(session, hours=False)
     with savepoint(session):
         _call(session, clinic.id, "CA-outer")
-        with pytest.raises(Refused), savepoint(session):
-            _SET_STEP.execute(session.connection(), {"sid": "CA-outer", "step": "inner"})
-            raise Refused
+        with pytest.raises(Refused):
+            _refused_after(session, "CA-outer", "inner")
         _SET_STEP.execute(session.connection(), {"sid": "CA-outer", "step": "outer"})
     assert _step(session, "CA-outer") == "outer"
 
@@ -97,9 +111,14 @@ def test_a_statement_that_fails_inside_is_contained_and_the_transaction_goes_on(
     # savepoint: this one must be it.
     clinic = make_clinic(session, hours=False)
     _call(session, clinic.id, "CA-twice")
-    with pytest.raises(exc.IntegrityError), savepoint(session):
-        _SET_STEP.execute(session.connection(), {"sid": "CA-twice", "step": "lost"})
-        _call(session, clinic.id, "CA-twice")
+
+    def twice() -> None:
+        with savepoint(session):
+            _SET_STEP.execute(session.connection(), {"sid": "CA-twice", "step": "lost"})
+            _call(session, clinic.id, "CA-twice")
+
+    with pytest.raises(exc.IntegrityError):
+        twice()
     assert _step(session, "CA-twice") is None
     _SET_STEP.execute(session.connection(), {"sid": "CA-twice", "step": "after"})
     assert _step(session, "CA-twice") == "after"
@@ -110,9 +129,14 @@ def test_a_statement_that_fails_inside_is_contained_and_the_transaction_goes_on(
 
 def test_a_failed_flush_inside_raises_its_own_error(session: Session) -> None:
     clinic = make_clinic(session, hours=False)
-    with pytest.raises(exc.IntegrityError), savepoint(session):
-        session.add(Patient(clinic_id=clinic.id, name=None, created_at=NOW))  # NOT NULL
-        session.flush()
+
+    def nameless() -> None:
+        with savepoint(session):
+            session.add(Patient(clinic_id=clinic.id, name=None, created_at=NOW))  # NOT NULL
+            session.flush()
+
+    with pytest.raises(exc.IntegrityError):
+        nameless()
 
 
 def test_it_undoes_what_a_nested_sqlalchemy_savepoint_would(session: Session) -> None:
@@ -122,10 +146,15 @@ def test_it_undoes_what_a_nested_sqlalchemy_savepoint_would(session: Session) ->
     assert born is not None
     undoers = {"sqlalchemy": session.begin_nested, "driver": lambda: savepoint(session)}
     found = {}
-    for name, undo in undoers.items():
-        with pytest.raises(Refused), undo():
+
+    def changed_then_refused(undo: Callable[[], AbstractContextManager[object]]) -> None:
+        with undo():
             kept.birth_on = born + timedelta(days=1)
             session.flush()
             raise Refused
+
+    for name, undo in undoers.items():
+        with pytest.raises(Refused):
+            changed_then_refused(undo)
         found[name] = (kept.birth_on, kept in session)
     assert found == {"sqlalchemy": (born, True), "driver": (born, True)}
