@@ -32,10 +32,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 # 200 ms put their p99 over 50 ms in three runs of four. An answer a second late is
 # nothing in a chat, and the reply token it uses stays valid far longer.
 MAKE_WAY_SECONDS = 1.0
-# How often a waiting step looks again. Each look takes the interpreter from the event
-# loop for a moment; at a millisecond, eight sending threads looking cost the webhooks
-# more than the work they were waiting to do.
-MAKE_WAY_POLL_SECONDS = 0.005
+# How often, at most, a waiting step looks again; it never looks before the burst could
+# be over (QUIET_SECONDS after the last request). Each look takes the interpreter from the
+# event loop: at a millisecond, eight sending threads looking cost the webhooks more than
+# the work they were waiting to do, and at 5 ms the sixteen threads of a kick's SMS,
+# looking all through a phone benchmark's rounds, cost the server about a seventh of its
+# CPU (bench/voice.py: 2.56-2.71 ms a request, 2.18-2.25 at 20 ms; docs/performance.md).
+MAKE_WAY_POLL_SECONDS = 0.02
 # A burst is over once no hot request has come for this long. In a burst they come every
 # millisecond or so, and between two of them none may be in flight: waiting only while one
 # is would let background work in at every such gap. It is several of the interpreter's
@@ -64,7 +67,8 @@ class App(FastAPI):
         now = time.monotonic()
         deadline = now + at_most
         while (self._taking or now - self._last < QUIET_SECONDS) and now < deadline:
-            time.sleep(MAKE_WAY_POLL_SECONDS)
+            wake = max(self._last + QUIET_SECONDS, now + MAKE_WAY_POLL_SECONDS)
+            time.sleep(min(wake, deadline) - now)
             now = time.monotonic()
         return not (self._taking or now - self._last < QUIET_SECONDS)
 
