@@ -142,16 +142,25 @@ class Writers:
         self._file: tuple[int, int] | None = None  # (process id, descriptor)
 
     def __enter__(self) -> None:
-        self._threads.acquire()
+        self._take(wait=True)
+
+    def _take(self, *, wait: bool) -> bool:
+        """Take the lock, waiting for it or not; whether it was taken."""
+        if not self._threads.acquire(blocking=wait):
+            return False
         if self._depth == 0 and self._path is not None:
             try:
                 descriptor = self._descriptor()
                 if _flock_now(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB) != 0:
+                    if not wait:
+                        self._threads.release()
+                        return False
                     fcntl.flock(descriptor, fcntl.LOCK_EX)  # another process writes: wait
             except BaseException:
                 self._threads.release()
                 raise
         self._depth += 1
+        return True
 
     def __exit__(
         self,
@@ -170,24 +179,12 @@ class Writers:
     def now(self) -> Iterator[bool]:
         """The lock, only if it is free this moment: yields True while holding it, False
         (holding nothing) when another thread or process writes. Never waits."""
-        if not self._threads.acquire(blocking=False):
-            yield False
-            return
-        if self._depth == 0 and self._path is not None:
-            try:
-                taken = _flock_now(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB) == 0
-            except BaseException:
-                self._threads.release()
-                raise
-            if not taken:
-                self._threads.release()
-                yield False
-                return
-        self._depth += 1
+        taken = self._take(wait=False)
         try:
-            yield True
+            yield taken
         finally:
-            self.__exit__(None, None, None)
+            if taken:
+                self.__exit__(None, None, None)
 
     def _descriptor(self) -> int:
         # Opened once per process: a descriptor inherited over fork shares its lock with
