@@ -47,7 +47,7 @@ class SerialWrites:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None  # made on the loop it serves
 
     async def run(
         self,
@@ -72,6 +72,6 @@ class SerialWrites:
         # An asyncio lock serves one event loop. The app has one; a test client may start
         # a loop per request, and then the queue starts afresh.
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:
+        if self._lock is None or loop is not self._loop:
             self._loop, self._lock = loop, asyncio.Lock()
         return self._lock
