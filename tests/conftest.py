@@ -6,6 +6,7 @@ the start of the run, so point it at a throwaway database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Iterator
@@ -141,6 +142,15 @@ class HeldSession:
     def transaction(self) -> Iterator[Connection]:
         with self.store.transaction() as session:
             yield session.connection()
+
+
+def on_the_loop() -> bool:
+    """Whether the caller runs on a running event loop's thread (not on a worker thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def test_settings(**overrides: object) -> Settings:

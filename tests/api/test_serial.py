@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from backend.api.serial import SerialWrites
 from backend.db import Database, Writers
+from tests.conftest import on_the_loop
 
 
 @pytest.fixture
@@ -25,15 +26,6 @@ def sqlite(tmp_path: Path) -> Iterator[Database]:
         session.execute(text("CREATE TABLE said (n INTEGER)"))
     yield database
     database.dispose()
-
-
-def on_the_loop() -> bool:
-    """Whether the caller runs on a running event loop's thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def write(store: Database, n: int) -> tuple[int, bool]:

@@ -3,7 +3,6 @@ step, repeats answered from the inbox, failures rolled back into a polite apolog
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from backend.conversation.model import (
 from backend.dialogue import phone
 from backend.models import CallLog, CallOutcome, Clinic
 from telephony import twiml
+from tests.conftest import on_the_loop
 from tests.factories import NOW
 from tests.telephony.conftest import (
     CALL,
@@ -318,13 +318,6 @@ def test_on_sqlite_the_turns_run_on_the_event_loop_and_on_postgresql_on_a_thread
     twilio: Twilio, attendant: Attendant, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     where: list[bool] = []
-
-    def on_the_loop() -> bool:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        return True
 
     def answer(session: Session, **context: Any) -> phone.Answered:
         where.append(on_the_loop())
